@@ -1,0 +1,1 @@
+"""The `irm` console script."""

@@ -1,0 +1,1 @@
+"""Domain and plumbing shared by the incident API, the projector and the notifier."""

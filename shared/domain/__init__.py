@@ -1,0 +1,1 @@
+"""The incident domain: pure, no I/O. Commands are methods; facts are events."""

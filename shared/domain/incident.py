@@ -1,0 +1,393 @@
+"""The Incident aggregate: every fact about an incident is one of the events recorded here.
+
+Public methods are commands. Each checks its rules first and then triggers exactly one event
+through a private `@event` method, whose body only changes state, because it runs again on
+every replay. A refused command raises a `DomainError` and records nothing.
+
+Every event records the acting principal (`actor`). Events that need the Incident
+Commander's authority also record `break_glass`: true when an admin acted in the IC's place.
+Stored topics are explicit (`irm:Incident.<Name>`), so moving or renaming this module never
+orphans a stored event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as BaseSnapshot
+
+from shared.domain.errors import (
+    IllegalTransitionError,
+    InvalidFieldError,
+    NoChangeError,
+    NotAuthorizedError,
+    RoleAlreadyHeldError,
+)
+from shared.domain.values import (
+    NAME_MAX_CHARS,
+    TEXT_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    UPDATE_BODY_MAX_CHARS,
+    Actor,
+    Audience,
+    Criterion,
+    Resolution,
+    Role,
+    Severity,
+    Status,
+)
+
+
+class Incident(Aggregate):
+    """One incident, from declaration to closure."""
+
+    TOPIC = "irm:Incident"
+
+    class Created(Aggregate.Created):
+        TOPIC = "irm:Incident.Created"
+
+    class Snapshot(BaseSnapshot):
+        TOPIC = "irm:Incident.Snapshot"
+
+    # --- declaration -------------------------------------------------------------------
+
+    @classmethod
+    def declare(
+        cls,
+        *,
+        actor: Actor,
+        number: int,
+        title: str,
+        criteria: Iterable[str],
+        description: str | None = None,
+        severity: str | None = None,
+        services: Iterable[str] = (),
+        owner: str | None = None,
+    ) -> Incident:
+        """Declare an incident; the owner (default: the declarer) acts as IC until one is named."""
+        if number < 1:
+            raise InvalidFieldError("number", "must be 1 or more")
+        return cls(
+            number=number,
+            title=_text("title", title, TITLE_MAX_CHARS),
+            description=_optional_text("description", description, TEXT_MAX_CHARS),
+            criteria=_criteria(criteria),
+            severity=None if severity is None else _member("severity", severity, Severity),
+            services=_names("services", services),
+            owner=_text("owner", owner if owner is not None else actor.principal, NAME_MAX_CHARS),
+            actor=actor.principal,
+        )
+
+    @event("Declared", topic="irm:Incident.Declared")
+    def __init__(
+        self,
+        *,
+        number: int,
+        title: str,
+        description: str | None,
+        criteria: list[str],
+        severity: str | None,
+        services: list[str],
+        owner: str,
+        actor: str,
+    ) -> None:
+        self.number = number
+        self.title = title
+        self.description = description
+        self.criteria = criteria
+        self.severity = severity
+        self.services = services
+        self.owner = owner
+        self.declared_by = actor
+        self.status = Status.OPEN.value
+        self.roles: dict[str, str] = {}
+        self.impact: str | None = None
+        self.scope: str | None = None
+        self.tickets: list[dict[str, str | None]] = []
+        self.resolution: str | None = None
+        self.resolution_summary: str | None = None
+        self.resolved_at: datetime | None = None
+        self.closed_at: datetime | None = None
+
+    # --- state that is derived, not stored -------------------------------------------
+
+    @property
+    def acting_commander(self) -> str:
+        """The named Incident Commander, or the owner until one is assigned."""
+        return self.roles.get(Role.INCIDENT_COMMANDER.value, self.owner)
+
+    @property
+    def display_id(self) -> str:
+        """The human reference used in conversation and tickets: INC-<number>."""
+        return f"INC-{self.number}"
+
+    # --- commands ------------------------------------------------------------------------
+
+    def assign_role(self, actor: Actor, *, role: str, assignee: str, note: str | None) -> None:
+        """Hand a role to someone; the outgoing holder and the handover note go on the record."""
+        self._check_not_closed()
+        break_glass = self._authorize_commander(actor)
+        role = _member("role", role, Role)
+        assignee = _text("assignee", assignee, NAME_MAX_CHARS)
+        previous = self.roles.get(role)
+        if previous == assignee:
+            raise RoleAlreadyHeldError(role, assignee)
+        self._role_assigned(
+            role=role,
+            assignee=assignee,
+            previous_holder=previous,
+            note=_optional_text("note", note, TEXT_MAX_CHARS),
+            actor=actor.principal,
+            break_glass=break_glass,
+        )
+
+    @event("RoleAssigned", topic="irm:Incident.RoleAssigned")
+    def _role_assigned(
+        self,
+        *,
+        role: str,
+        assignee: str,
+        previous_holder: str | None,
+        note: str | None,
+        actor: str,
+        break_glass: bool,
+    ) -> None:
+        self.roles[role] = assignee
+
+    def change_severity(self, actor: Actor, *, severity: str, reason: str) -> None:
+        """Set a new severity (P1 to P4); every change carries its reason."""
+        self._check_not_closed()
+        break_glass = self._authorize_commander(actor)
+        severity = _member("severity", severity, Severity)
+        reason = _text("reason", reason, TEXT_MAX_CHARS)
+        if severity == self.severity:
+            raise NoChangeError(f"severity is already {severity}")
+        self._severity_changed(
+            from_severity=self.severity,
+            to_severity=severity,
+            reason=reason,
+            actor=actor.principal,
+            break_glass=break_glass,
+        )
+
+    @event("SeverityChanged", topic="irm:Incident.SeverityChanged")
+    def _severity_changed(
+        self,
+        *,
+        from_severity: str | None,
+        to_severity: str,
+        reason: str,
+        actor: str,
+        break_glass: bool,
+    ) -> None:
+        self.severity = to_severity
+
+    def assess_impact(self, actor: Actor, *, impact: str, scope: str) -> None:
+        """Record the IC's view of what is affected (impact) and how widely (scope)."""
+        self._check_not_closed()
+        break_glass = self._authorize_commander(actor)
+        self._impact_assessed(
+            impact=_text("impact", impact, TEXT_MAX_CHARS),
+            scope=_text("scope", scope, TEXT_MAX_CHARS),
+            actor=actor.principal,
+            break_glass=break_glass,
+        )
+
+    @event("ImpactAssessed", topic="irm:Incident.ImpactAssessed")
+    def _impact_assessed(self, *, impact: str, scope: str, actor: str, break_glass: bool) -> None:
+        self.impact = impact
+        self.scope = scope
+
+    def link_ticket(self, actor: Actor, *, system: str, key: str, url: str | None) -> None:
+        """Link the incident to its ticket in a support system."""
+        self._check_not_closed()
+        system = _text("system", system, NAME_MAX_CHARS)
+        key = _text("key", key, NAME_MAX_CHARS)
+        if any(t["system"] == system and t["key"] == key for t in self.tickets):
+            raise NoChangeError(f"ticket {system} {key} is already linked")
+        self._ticket_linked(
+            system=system,
+            key=key,
+            url=_optional_text("url", url, 2_000),
+            actor=actor.principal,
+        )
+
+    @event("TicketLinked", topic="irm:Incident.TicketLinked")
+    def _ticket_linked(self, *, system: str, key: str, url: str | None, actor: str) -> None:
+        self.tickets.append({"system": system, "key": key, "url": url})
+
+    def post_update(self, actor: Actor, *, audience: str, body: str) -> None:
+        """Post an update; customer updates come only from the Communications Lead or the IC."""
+        self._check_not_closed()
+        audience = _member("audience", audience, Audience)
+        break_glass = False
+        if audience == Audience.CUSTOMER:
+            break_glass = self._authorize(
+                actor,
+                holders={self.acting_commander, self.roles.get(Role.COMMUNICATIONS_LEAD.value)},
+                needed="the communications lead or the acting incident commander",
+            )
+        self._update_posted(
+            audience=audience,
+            body=_text("body", body, UPDATE_BODY_MAX_CHARS),
+            actor=actor.principal,
+            break_glass=break_glass,
+        )
+
+    @event("UpdatePosted", topic="irm:Incident.UpdatePosted")
+    def _update_posted(self, *, audience: str, body: str, actor: str, break_glass: bool) -> None:
+        pass
+
+    def escalate(self, actor: Actor, *, target: str, reason: str) -> None:
+        """Escalate internally to a team or person, with the reason."""
+        self._check_not_closed()
+        break_glass = self._authorize_commander(actor)
+        self._escalated(
+            target=_text("target", target, NAME_MAX_CHARS),
+            reason=_text("reason", reason, TEXT_MAX_CHARS),
+            actor=actor.principal,
+            break_glass=break_glass,
+        )
+
+    @event("Escalated", topic="irm:Incident.Escalated")
+    def _escalated(self, *, target: str, reason: str, actor: str, break_glass: bool) -> None:
+        pass
+
+    def resolve(self, actor: Actor, *, resolution: str, summary: str) -> None:
+        """Mark the incident resolved: restored, worked around, or mitigated below SLA impact."""
+        self._check_not_closed()
+        if self.status != Status.OPEN:
+            raise IllegalTransitionError(
+                self.id, "incident-not-open", f"{self.display_id} is {self.status}, not open"
+            )
+        break_glass = self._authorize_commander(actor)
+        self.trigger_event(
+            self.Resolved,
+            resolution=_member("resolution", resolution, Resolution),
+            summary=_text("summary", summary, TEXT_MAX_CHARS),
+            actor=actor.principal,
+            break_glass=break_glass,
+        )
+
+    class Resolved(Aggregate.Event):
+        # An explicit class (not @event) because apply() needs the event's own timestamp.
+        TOPIC = "irm:Incident.Resolved"
+        resolution: str
+        summary: str
+        actor: str
+        break_glass: bool
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Incident)
+            aggregate.status = Status.RESOLVED.value
+            aggregate.resolution = self.resolution
+            aggregate.resolution_summary = self.summary
+            aggregate.resolved_at = self.timestamp
+
+    def close(self, actor: Actor) -> None:
+        """The IC confirms the resolution; after this nothing operational changes."""
+        self._check_resolved()
+        break_glass = self._authorize_commander(actor)
+        self.trigger_event(self.Closed, actor=actor.principal, break_glass=break_glass)
+
+    class Closed(Aggregate.Event):
+        # An explicit class (not @event) because apply() needs the event's own timestamp.
+        TOPIC = "irm:Incident.Closed"
+        actor: str
+        break_glass: bool
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Incident)
+            aggregate.status = Status.CLOSED.value
+            aggregate.closed_at = self.timestamp
+
+    def reopen(self, actor: Actor, *, reason: str) -> None:
+        """Return a resolved incident to open, because the fix did not hold."""
+        self._check_resolved()
+        break_glass = self._authorize_commander(actor)
+        self._reopened(
+            reason=_text("reason", reason, TEXT_MAX_CHARS),
+            actor=actor.principal,
+            break_glass=break_glass,
+        )
+
+    @event("Reopened", topic="irm:Incident.Reopened")
+    def _reopened(self, *, reason: str, actor: str, break_glass: bool) -> None:
+        self.status = Status.OPEN.value
+        self.resolution = None
+        self.resolution_summary = None
+        self.resolved_at = None
+
+    # --- rules -------------------------------------------------------------------------
+
+    def _check_not_closed(self) -> None:
+        if self.status == Status.CLOSED:
+            raise IllegalTransitionError(
+                self.id, "incident-closed", f"{self.display_id} is closed and cannot change"
+            )
+
+    def _check_resolved(self) -> None:
+        self._check_not_closed()
+        if self.status != Status.RESOLVED:
+            raise IllegalTransitionError(
+                self.id,
+                "incident-not-resolved",
+                f"{self.display_id} is {self.status}; only a resolved incident can do that",
+            )
+
+    def _authorize_commander(self, actor: Actor) -> bool:
+        """Allow the acting IC; an admin may break glass. Returns whether glass was broken."""
+        return self._authorize(
+            actor, holders={self.acting_commander}, needed="the acting incident commander"
+        )
+
+    @staticmethod
+    def _authorize(actor: Actor, *, holders: set[str | None], needed: str) -> bool:
+        if actor.principal in holders:
+            return False
+        if actor.is_admin:
+            return True
+        raise NotAuthorizedError(actor.principal, needed)
+
+
+# --- argument checks: each returns the cleaned value or raises InvalidFieldError -------------
+
+
+def _text(field: str, value: str, max_chars: int) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise InvalidFieldError(field, "must not be empty")
+    if len(cleaned) > max_chars:
+        raise InvalidFieldError(field, f"must be at most {max_chars} characters")
+    return cleaned
+
+
+def _optional_text(field: str, value: str | None, max_chars: int) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return _text(field, value, max_chars)
+
+
+def _member(field: str, value: str, allowed: type[Role | Severity | Audience | Resolution]) -> str:
+    choices = [member.value for member in allowed]
+    if value not in choices:
+        raise InvalidFieldError(field, f"must be one of {', '.join(choices)}")
+    # A plain str, never the enum, so that recorded events hold exactly what is stored.
+    return str(allowed(value).value)
+
+
+def _criteria(values: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(values))
+    if not chosen:
+        raise InvalidFieldError("criteria", "at least one declaration criterion is required")
+    allowed = [c.value for c in Criterion]
+    for value in chosen:
+        if value not in allowed:
+            raise InvalidFieldError("criteria", f"must be from {', '.join(allowed)}")
+    return [str(Criterion(value).value) for value in chosen]
+
+
+def _names(field: str, values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(_text(field, v, NAME_MAX_CHARS) for v in values))

@@ -1,0 +1,1 @@
+"""The event store: eventsourcing's PostgreSQL schema, written and read with asyncpg."""

@@ -1,0 +1,82 @@
+"""Load and save Incident aggregates: latest snapshot plus later events; snapshots off-path."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import cast
+from uuid import UUID
+
+from shared.domain.incident import Incident
+from shared.eventstore.store import AppendHook, EventStore
+
+log = logging.getLogger(__name__)
+
+
+class IncidentNotFoundError(Exception):
+    """No incident with this id has been declared."""
+
+    def __init__(self, incident_id: UUID) -> None:
+        super().__init__(f"incident {incident_id} not found")
+        self.incident_id = incident_id
+
+
+class IncidentRepository:
+    """The aggregate's door to the event store.
+
+    Every `snapshot_interval` events a snapshot is written by a background task, so the
+    command that crossed the boundary does not wait for it.
+    """
+
+    def __init__(self, store: EventStore, *, snapshot_interval: int = 100) -> None:
+        if snapshot_interval < 1:
+            raise ValueError("snapshot_interval must be 1 or more")
+        self._store = store
+        self._snapshot_interval = snapshot_interval
+        self._snapshot_tasks: set[asyncio.Task[None]] = set()
+
+    async def get(self, incident_id: UUID, *, up_to_version: int | None = None) -> Incident:
+        """The incident as of its latest version, or as of `up_to_version`."""
+        snapshot = await self._store.latest_snapshot(incident_id, up_to_version=up_to_version)
+        aggregate: Incident | None = None
+        after = 0
+        if snapshot is not None:
+            aggregate = cast(Incident, snapshot.mutate(None))
+            after = snapshot.originator_version
+        for recorded in await self._store.read_stream(
+            incident_id, after_version=after, up_to_version=up_to_version
+        ):
+            aggregate = recorded.event.mutate(aggregate)
+        if aggregate is None:
+            raise IncidentNotFoundError(incident_id)
+        return aggregate
+
+    async def save(self, incident: Incident, *, within: AppendHook | None = None) -> int:
+        """Append the incident's pending events; returns the position of the last one."""
+        events = incident.collect_events()
+        position = await self._store.append(events, within=within)
+        first_version = events[0].originator_version
+        if (first_version - 1) // self._snapshot_interval != (
+            incident.version // self._snapshot_interval
+        ):
+            self._schedule_snapshot(incident.id)
+        return position
+
+    async def drain(self) -> None:
+        """Wait for snapshots still being written (called on shutdown and by tests)."""
+        while self._snapshot_tasks:
+            await asyncio.gather(*list(self._snapshot_tasks), return_exceptions=True)
+
+    def _schedule_snapshot(self, incident_id: UUID) -> None:
+        task = asyncio.create_task(self._take_snapshot(incident_id))
+        self._snapshot_tasks.add(task)
+        task.add_done_callback(self._snapshot_tasks.discard)
+
+    async def _take_snapshot(self, incident_id: UUID) -> None:
+        # Loaded afresh rather than taken from the caller's object, which may have moved on.
+        try:
+            incident = await self.get(incident_id)
+            await self._store.write_snapshot(Incident.Snapshot.take(incident))
+        except Exception:
+            # A lost snapshot costs only load time; the events are already safe.
+            log.exception("snapshot of incident %s failed", incident_id)
