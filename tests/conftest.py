@@ -1,0 +1,138 @@
+"""Fixtures on a real PostgreSQL: the embedded server by default, or IRM_TEST_DATABASE_URL.
+
+The schema is migrated once into a template database; every test that needs a database gets
+its own fresh copy (`CREATE DATABASE … TEMPLATE …`), so tests never see each other's events.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+
+from services.incident_api.app import create_app
+from services.incident_api.settings import ApiSettings
+from shared.database import start_embedded_server
+from shared.eventstore.mapper import build_mapper
+from shared.eventstore.repository import IncidentRepository
+from shared.eventstore.schema import migrate
+from shared.eventstore.store import EventStore
+from shared.tokens import Scope, create_token
+
+TEST_DATABASE_URL_ENV = "IRM_TEST_DATABASE_URL"
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL, pointing at database `name`."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A URL on which the tests may create and drop databases."""
+    configured = os.environ.get(TEST_DATABASE_URL_ENV)
+    if configured:
+        yield configured
+        return
+    data_dir = tempfile.mkdtemp(prefix="irm-test-pg-")
+    server = start_embedded_server(Path(data_dir))
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def template_database(server_url: str) -> AsyncIterator[str]:
+    """The name of a migrated database that each test's database is cloned from."""
+    name = f"irm_template_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        conn = await asyncpg.connect(with_database(server_url, name))
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        yield name
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def database_url(server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database of this test's own."""
+    name = f"irm_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+        yield with_database(server_url, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A connection pool on the test's database."""
+    created = await asyncpg.create_pool(database_url, min_size=1, max_size=20)
+    try:
+        yield created
+    finally:
+        await created.close()
+
+
+@pytest.fixture
+def store(pool: asyncpg.Pool) -> EventStore:
+    """The event store on the test's database."""
+    return EventStore(pool, build_mapper(), lock_timeout_ms=10_000)
+
+
+@pytest.fixture
+def repository(store: EventStore) -> IncidentRepository:
+    """The incident repository, with snapshots every 5 events so tests reach them quickly."""
+    return IncidentRepository(store, snapshot_interval=5)
+
+
+@pytest.fixture
+def api_settings(database_url: str) -> ApiSettings:
+    """API settings pointing at the test's database."""
+    return ApiSettings(database_url=database_url, snapshot_interval=5)  # type: ignore[arg-type]
+
+
+TokenFactory = Callable[[str, Scope], Awaitable[str]]
+
+
+@pytest.fixture
+def make_token(pool: asyncpg.Pool) -> TokenFactory:
+    """Create an API token for a principal with a scope; returns the bearer token."""
+
+    async def make(principal: str, scope: Scope = Scope.WRITE) -> str:
+        return await create_token(pool, principal=principal, scope=scope)
+
+    return make
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(api_settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the API in-process, with its lifespan running."""
+    app = create_app(api_settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://irm.test") as http:
+            yield http
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for a token."""
+    return {"Authorization": f"Bearer {token}"}
