@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -51,7 +53,24 @@ async def _serve(settings: ApiSettings) -> None:
             access_log=False,
         )
         console.print(f"Incident API on http://{settings.host}:{settings.port} (docs at /docs)")
-        await uvicorn.Server(config).serve()
+        await _GracefulServer(config).serve()
+
+
+class _GracefulServer(uvicorn.Server):
+    """A uvicorn server whose graceful shutdown on SIGINT/SIGTERM is the end of the story.
+
+    uvicorn re-raises the signal after shutting down; that would kill the process before the
+    database pool closes and the embedded PostgreSQL stops, so the signal is consumed here.
+    """
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Let uvicorn handle the signals, then forget them."""
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
 
 
 async def _offer_first_token(database: Database) -> None:
