@@ -1,0 +1,196 @@
+"""Response bodies of the queries, built from read-model rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from shared.readmodels.incidents import IncidentRow
+from shared.readmodels.metrics import CadenceCompliance, DurationStats, IncidentMetrics
+from shared.readmodels.timeline import TimelineEntry
+
+
+class IncidentView(BaseModel):
+    """An incident as the read model holds it: state plus the figures dashboards need."""
+
+    id: UUID
+    number: int
+    reference: str
+    title: str
+    description: str | None
+    status: str
+    severity: str | None
+    criteria: list[str]
+    services: list[str]
+    owner: str
+    acting_commander: str
+    roles: dict[str, str]
+    impact: str | None
+    scope: str | None
+    tickets: list[dict[str, str | None]]
+    resolution: str | None
+    resolution_summary: str | None
+    declared_by: str
+    declared_at: datetime
+    updated_at: datetime
+    ic_assigned_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reopen_count: int
+    last_customer_update_at: datetime | None
+    next_customer_update_due: datetime | None
+    update_overdue: bool = Field(description="Open, and the next customer update is past due.")
+    version: int
+    position: int = Field(description="Log position of the incident's latest event.")
+
+    @classmethod
+    def of(cls, row: IncidentRow, *, now: datetime) -> IncidentView:
+        """The view of a read-model row at time `now`."""
+        due = row.next_customer_update_due
+        return cls(
+            id=row.id,
+            number=row.number,
+            reference=row.reference,
+            title=row.title,
+            description=row.description,
+            status=row.status,
+            severity=row.severity,
+            criteria=row.criteria,
+            services=row.services,
+            owner=row.owner,
+            acting_commander=row.acting_commander,
+            roles=row.roles,
+            impact=row.impact,
+            scope=row.scope,
+            tickets=row.tickets,
+            resolution=row.resolution,
+            resolution_summary=row.resolution_summary,
+            declared_by=row.declared_by,
+            declared_at=row.declared_at,
+            updated_at=row.updated_at,
+            ic_assigned_at=row.ic_assigned_at,
+            resolved_at=row.resolved_at,
+            closed_at=row.closed_at,
+            reopen_count=row.reopen_count,
+            last_customer_update_at=row.last_customer_update_at,
+            next_customer_update_due=due,
+            update_overdue=row.status == "open" and due is not None and due < now,
+            version=row.version,
+            position=row.position,
+        )
+
+
+class IncidentPageRead(BaseModel):
+    """A page of incidents; pass next_cursor back as `cursor` for the next one."""
+
+    items: list[IncidentView]
+    next_cursor: str | None
+
+
+class TimelineEntryRead(BaseModel):
+    """One event of the timeline."""
+
+    position: int
+    version: int
+    occurred_at: datetime
+    actor: str | None
+    type: str
+    summary: str
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: TimelineEntry) -> TimelineEntryRead:
+        """The representation of a timeline row."""
+        return cls(
+            position=entry.position,
+            version=entry.version,
+            occurred_at=entry.occurred_at,
+            actor=entry.actor,
+            type=entry.type,
+            summary=entry.summary,
+            data=entry.data,
+        )
+
+
+class TimelineRead(BaseModel):
+    """An incident's timeline, oldest first."""
+
+    incident_id: UUID
+    reference: str
+    items: list[TimelineEntryRead]
+
+
+class DurationRead(BaseModel):
+    """Durations in seconds."""
+
+    count: int
+    mean_seconds: float | None
+    median_seconds: float | None
+    p90_seconds: float | None
+
+    @classmethod
+    def of(cls, stats: DurationStats) -> DurationRead:
+        """From computed stats."""
+        return cls(
+            count=stats.count,
+            mean_seconds=stats.mean,
+            median_seconds=stats.median,
+            p90_seconds=stats.p90,
+        )
+
+
+class CadenceRead(BaseModel):
+    """Customer-update cadence compliance."""
+
+    intervals: int
+    within_cadence: int
+    ratio: float | None
+
+    @classmethod
+    def of(cls, compliance: CadenceCompliance) -> CadenceRead:
+        """From computed compliance."""
+        return cls(
+            intervals=compliance.intervals,
+            within_cadence=compliance.within_cadence,
+            ratio=compliance.ratio,
+        )
+
+
+class MetricsRead(BaseModel):
+    """Incident metrics over a window of declaration times; see docs/metrics.md."""
+
+    since: datetime
+    until: datetime
+    severity: str | None
+    incidents: int
+    by_severity: dict[str, int]
+    by_status: dict[str, int]
+    time_to_acknowledge: DurationRead
+    time_to_resolve: DurationRead
+    time_to_close: DurationRead
+    update_cadence: CadenceRead
+    reopens: int
+    reopened_incidents: int
+
+    @classmethod
+    def of(
+        cls, metrics: IncidentMetrics, *, since: datetime, until: datetime, severity: str | None
+    ) -> MetricsRead:
+        """From computed metrics and the window they cover."""
+        return cls(
+            since=since,
+            until=until,
+            severity=severity,
+            incidents=metrics.incidents,
+            by_severity=metrics.by_severity,
+            by_status=metrics.by_status,
+            time_to_acknowledge=DurationRead.of(metrics.time_to_acknowledge),
+            time_to_resolve=DurationRead.of(metrics.time_to_resolve),
+            time_to_close=DurationRead.of(metrics.time_to_close),
+            update_cadence=CadenceRead.of(metrics.update_cadence),
+            reopens=metrics.reopens,
+            reopened_incidents=metrics.reopened_incidents,
+        )

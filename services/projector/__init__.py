@@ -1,0 +1,1 @@
+"""The projector: follows the event log and keeps the read models, exactly once."""

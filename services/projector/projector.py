@@ -1,0 +1,95 @@
+"""The live projector: each batch of events updates the read models and the tracked position
+in one transaction, so a crash at any point loses nothing and applies nothing twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Final
+from uuid import UUID
+
+import asyncpg
+
+from shared.cadence import Cadence
+from shared.eventstore.store import RecordedEvent
+from shared.readmodels.ddl import INCIDENTS, TIMELINE
+from shared.readmodels.incidents import IncidentRow, project
+from shared.readmodels.tables import (
+    INCIDENT_COLUMNS,
+    TIMELINE_COLUMNS,
+    incident_from_record,
+    incident_record,
+    timeline_record,
+    upsert_incidents_sql,
+)
+from shared.readmodels.timeline import timeline_entry
+from shared.subscription import LogFollower
+from shared.tracking import lock_tracking, set_tracking, tracked_position
+
+log = logging.getLogger(__name__)
+
+PROJECTOR_NAME: Final = "projector"
+
+
+async def apply_events(
+    conn: asyncpg.Connection,
+    events: Sequence[RecordedEvent],
+    cadence: Cadence,
+    *,
+    schema: str = "public",
+) -> None:
+    """Fold events into the read-model tables of `schema`, inside the caller's transaction."""
+    if not events:
+        return
+    ids = list({e.originator_id for e in events})
+    records = await conn.fetch(
+        f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM {schema}.{INCIDENTS} "
+        "WHERE id = any($1::uuid[])",
+        ids,
+    )
+    rows: dict[UUID, IncidentRow] = {r["id"]: incident_from_record(r) for r in records}
+    for recorded in events:
+        rows[recorded.originator_id] = project(rows.get(recorded.originator_id), recorded, cadence)
+    await conn.executemany(
+        upsert_incidents_sql(schema), [incident_record(rows[i]) for i in ids if i in rows]
+    )
+    await conn.copy_records_to_table(
+        TIMELINE,
+        schema_name=schema,
+        columns=TIMELINE_COLUMNS,
+        records=[timeline_record(timeline_entry(e)) for e in events],
+    )
+
+
+class Projector:
+    """Keeps the read models in step with the log."""
+
+    def __init__(self, pool: asyncpg.Pool, cadence: Cadence, *, name: str = PROJECTOR_NAME):
+        self._pool = pool
+        self._cadence = cadence
+        self._name = name
+
+    async def position(self) -> int:
+        """The last position applied to the read models."""
+        return await tracked_position(self._pool, self._name)
+
+    async def handle(self, batch: Sequence[RecordedEvent]) -> int:
+        """Apply a batch exactly once and return the tracked position afterwards."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            tracked = await lock_tracking(conn, self._name)
+            fresh = [e for e in batch if e.position > tracked]
+            if not fresh:
+                return tracked
+            await apply_events(conn, fresh, self._cadence)
+            await set_tracking(conn, self._name, fresh[-1].position)
+            return fresh[-1].position
+
+    async def run(self, follower: LogFollower) -> None:
+        """Follow the log and apply every batch, until cancelled."""
+        start = await self.position()
+        log.info("projector starting after position %s", start)
+        async for batch in follower.batches(start):
+            tracked = await self.handle(batch)
+            if tracked > batch[-1].position:
+                # A rebuild switched over past this batch; continue from where it left off.
+                follower.seek(tracked)

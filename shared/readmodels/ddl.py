@@ -1,0 +1,71 @@
+"""DDL of the read-model tables, per schema, so a rebuild can build beside the live ones."""
+
+from __future__ import annotations
+
+from typing import Final
+
+INCIDENTS: Final = "rm_incidents"
+TIMELINE: Final = "rm_timeline"
+TRACKING: Final = "irm_tracking"
+
+
+def read_model_ddl(schema: str) -> str:
+    """CREATE statements of the read-model tables in `schema` (idempotent)."""
+    return f"""
+    CREATE TABLE IF NOT EXISTS {schema}.{INCIDENTS} (
+        id uuid PRIMARY KEY,
+        number bigint NOT NULL UNIQUE,
+        title text NOT NULL,
+        description text,
+        status text NOT NULL,
+        severity text,
+        criteria text[] NOT NULL,
+        services text[] NOT NULL,
+        owner text NOT NULL,
+        declared_by text NOT NULL,
+        declared_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        version bigint NOT NULL,
+        position bigint NOT NULL,
+        roles jsonb NOT NULL,
+        tickets jsonb NOT NULL,
+        impact text,
+        scope text,
+        resolution text,
+        resolution_summary text,
+        ic_assigned_at timestamptz,
+        resolved_at timestamptz,
+        closed_at timestamptz,
+        reopen_count integer NOT NULL,
+        last_customer_update_at timestamptz,
+        cadence_started_at timestamptz,
+        next_customer_update_due timestamptz,
+        customer_update_intervals integer NOT NULL,
+        customer_update_intervals_met integer NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS {INCIDENTS}_declared_idx ON {schema}.{INCIDENTS} (declared_at, id);
+    CREATE INDEX IF NOT EXISTS {INCIDENTS}_status_idx ON {schema}.{INCIDENTS} (status, severity);
+    CREATE INDEX IF NOT EXISTS {INCIDENTS}_due_idx
+        ON {schema}.{INCIDENTS} (next_customer_update_due)
+        WHERE next_customer_update_due IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS {schema}.{TIMELINE} (
+        incident_id uuid NOT NULL,
+        version bigint NOT NULL,
+        position bigint NOT NULL UNIQUE,
+        occurred_at timestamptz NOT NULL,
+        actor text,
+        type text NOT NULL,
+        summary text NOT NULL,
+        data jsonb NOT NULL,
+        PRIMARY KEY (incident_id, version)
+    );
+    """
+
+
+TRACKING_DDL: Final = f"""
+    CREATE TABLE IF NOT EXISTS {TRACKING} (
+        application_name text PRIMARY KEY,
+        notification_id bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    );
+"""

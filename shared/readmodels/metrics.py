@@ -1,0 +1,115 @@
+"""Incident metrics, computed from read-model rows; each definition is in docs/metrics.md."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.domain.values import Severity, Status
+from shared.readmodels.incidents import IncidentRow
+
+
+@dataclass(frozen=True, slots=True)
+class DurationStats:
+    """Summary of a set of durations, in seconds; None where there are none."""
+
+    count: int
+    mean: float | None
+    median: float | None
+    p90: float | None
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> DurationStats:
+        """Stats of the given durations."""
+        if not seconds:
+            return cls(count=0, mean=None, median=None, p90=None)
+        ordered = sorted(seconds)
+        return cls(
+            count=len(ordered),
+            mean=statistics.fmean(ordered),
+            median=statistics.median(ordered),
+            p90=_nearest_rank(ordered, 0.9),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CadenceCompliance:
+    """How many customer-update intervals stayed within the severity's cadence."""
+
+    intervals: int
+    within_cadence: int
+
+    @property
+    def ratio(self) -> float | None:
+        """The share within cadence, or None when there was nothing to measure."""
+        return None if self.intervals == 0 else self.within_cadence / self.intervals
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentMetrics:
+    """The metrics of a set of incidents."""
+
+    incidents: int
+    by_severity: dict[str, int]
+    by_status: dict[str, int]
+    time_to_acknowledge: DurationStats
+    time_to_resolve: DurationStats
+    time_to_close: DurationStats
+    update_cadence: CadenceCompliance
+    reopens: int
+    reopened_incidents: int
+
+
+def compute_metrics(rows: Iterable[IncidentRow], *, now: datetime) -> IncidentMetrics:
+    """All metrics over `rows`, with open stretches measured up to `now`."""
+    rows = list(rows)
+    by_severity = Counter(r.severity or "unclassified" for r in rows)
+    by_status = Counter(r.status for r in rows)
+    return IncidentMetrics(
+        incidents=len(rows),
+        by_severity={key: by_severity.get(key, 0) for key in _severity_keys()},
+        by_status={s.value: by_status.get(s.value, 0) for s in Status},
+        time_to_acknowledge=DurationStats.of(
+            [_seconds(r.declared_at, r.ic_assigned_at) for r in rows if r.ic_assigned_at]
+        ),
+        time_to_resolve=DurationStats.of(
+            [_seconds(r.declared_at, r.resolved_at) for r in rows if r.resolved_at]
+        ),
+        time_to_close=DurationStats.of(
+            [_seconds(r.declared_at, r.closed_at) for r in rows if r.closed_at]
+        ),
+        update_cadence=cadence_compliance(rows, now=now),
+        reopens=sum(r.reopen_count for r in rows),
+        reopened_incidents=sum(1 for r in rows if r.reopen_count > 0),
+    )
+
+
+def cadence_compliance(rows: Iterable[IncidentRow], *, now: datetime) -> CadenceCompliance:
+    """Closed intervals as recorded, plus each open incident's current stretch if it is due."""
+    intervals = within = 0
+    for row in rows:
+        intervals += row.customer_update_intervals
+        within += row.customer_update_intervals_met
+        if row.status == Status.OPEN.value and row.next_customer_update_due is not None:
+            intervals += 1
+            within += 1 if now <= row.next_customer_update_due else 0
+    return CadenceCompliance(intervals=intervals, within_cadence=within)
+
+
+def _severity_keys() -> list[str]:
+    return [s.value for s in Severity] + ["unclassified"]
+
+
+def _seconds(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds()
+
+
+def _nearest_rank(ordered: Sequence[float], quantile: float) -> float:
+    # Nearest-rank percentile: an observed value, never an interpolation between two.
+    # round() keeps float noise (0.9 * 10 = 9.000000000000002) from moving up a rank.
+    rank = math.ceil(round(quantile * len(ordered), 9))
+    return ordered[max(rank, 1) - 1]

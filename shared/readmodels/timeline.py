@@ -1,0 +1,121 @@
+"""The `timeline` read model: one row per event, with a one-line summary a person can read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from shared.domain.events import event_actor, event_data, event_name
+from shared.eventstore.store import RecordedEvent
+
+SUMMARY_MAX_CHARS = 160
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One event of an incident, as the post-mortem will tell it."""
+
+    incident_id: UUID
+    version: int
+    position: int
+    occurred_at: datetime
+    actor: str | None
+    type: str
+    summary: str
+    data: dict[str, Any]
+
+
+def timeline_entry(recorded: RecordedEvent) -> TimelineEntry:
+    """The timeline row of a recorded event."""
+    name = event_name(recorded.event)
+    data = event_data(recorded.event)
+    actor = event_actor(recorded.event) or "someone"
+    describe = _SUMMARIES.get(name)
+    summary = describe(actor, data) if describe else f"{actor}: {name}"
+    if data.get("break_glass"):
+        summary += " (admin, acting as IC)"
+    return TimelineEntry(
+        incident_id=recorded.originator_id,
+        version=recorded.version,
+        position=recorded.position,
+        occurred_at=recorded.event.timestamp,
+        actor=event_actor(recorded.event),
+        type=name,
+        summary=summary,
+        data=data,
+    )
+
+
+def _clip(text: str) -> str:
+    first_line = text.strip().splitlines()[0] if text.strip() else ""
+    if len(first_line) > SUMMARY_MAX_CHARS or first_line != text.strip():
+        return first_line[: SUMMARY_MAX_CHARS - 1].rstrip() + "…"
+    return first_line
+
+
+def _with_reason(text: str, reason: str | None) -> str:
+    return f"{text}: {_clip(reason)}" if reason else text
+
+
+def _declared(actor: str, d: dict[str, Any]) -> str:
+    severity = f" {d['severity']}" if d.get("severity") else ""
+    owner = f", owner {d['owner']}" if d.get("owner") != actor else ""
+    return f"{actor} declared INC-{d['number']}{severity}: {_clip(d['title'])}{owner}"
+
+
+def _role_assigned(actor: str, d: dict[str, Any]) -> str:
+    if d.get("previous_holder"):
+        text = f"{actor} handed {d['role']} from {d['previous_holder']} to {d['assignee']}"
+    else:
+        text = f"{actor} assigned {d['role']} to {d['assignee']}"
+    return _with_reason(text, d.get("note"))
+
+
+def _severity_changed(actor: str, d: dict[str, Any]) -> str:
+    start = d.get("from_severity") or "unclassified"
+    return _with_reason(f"{actor} changed severity {start} → {d['to_severity']}", d["reason"])
+
+
+def _impact_assessed(actor: str, d: dict[str, Any]) -> str:
+    return f"{actor} assessed impact: {_clip(d['impact'])}; scope: {_clip(d['scope'])}"
+
+
+def _ticket_linked(actor: str, d: dict[str, Any]) -> str:
+    return f"{actor} linked ticket {d['system']} {d['key']}"
+
+
+def _update_posted(actor: str, d: dict[str, Any]) -> str:
+    return f"{actor} posted a {d['audience']} update: {_clip(d['body'])}"
+
+
+def _escalated(actor: str, d: dict[str, Any]) -> str:
+    return _with_reason(f"{actor} escalated to {d['target']}", d["reason"])
+
+
+def _resolved(actor: str, d: dict[str, Any]) -> str:
+    return _with_reason(f"{actor} resolved ({d['resolution']})", d["summary"])
+
+
+def _closed(actor: str, d: dict[str, Any]) -> str:
+    return f"{actor} confirmed the resolution and closed the incident"
+
+
+def _reopened(actor: str, d: dict[str, Any]) -> str:
+    return _with_reason(f"{actor} reopened the incident", d["reason"])
+
+
+_SUMMARIES: dict[str, Callable[[str, dict[str, Any]], str]] = {
+    "Declared": _declared,
+    "RoleAssigned": _role_assigned,
+    "SeverityChanged": _severity_changed,
+    "ImpactAssessed": _impact_assessed,
+    "TicketLinked": _ticket_linked,
+    "UpdatePosted": _update_posted,
+    "Escalated": _escalated,
+    "Resolved": _resolved,
+    "Closed": _closed,
+    "Reopened": _reopened,
+}

@@ -1,0 +1,89 @@
+"""Tracked positions of the log's followers (projector, notifier): one row per follower."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+
+from shared.eventstore.store import EventStore
+from shared.readmodels.ddl import TRACKING
+
+
+async def lock_tracking(conn: asyncpg.Connection, name: str) -> int:
+    """Lock this follower's tracking row for the transaction and return its position.
+
+    Anyone else moving the position (a second instance, a rebuild's switch-over) waits here,
+    so each event is handled by exactly one transaction.
+    """
+    await conn.execute(
+        f"INSERT INTO {TRACKING} (application_name, notification_id) VALUES ($1, 0) "
+        "ON CONFLICT DO NOTHING",
+        name,
+    )
+    position = await conn.fetchval(
+        f"SELECT notification_id FROM {TRACKING} WHERE application_name = $1 FOR UPDATE", name
+    )
+    return int(position)
+
+
+async def set_tracking(conn: asyncpg.Connection, name: str, position: int) -> None:
+    """Record that everything up to `position` has been handled."""
+    await conn.execute(
+        f"UPDATE {TRACKING} SET notification_id = $2, updated_at = now() "
+        "WHERE application_name = $1",
+        name,
+        position,
+    )
+
+
+async def tracked_position(pool: asyncpg.Pool, name: str) -> int:
+    """The follower's position (0 before it has handled anything)."""
+    value = await pool.fetchval(
+        f"SELECT notification_id FROM {TRACKING} WHERE application_name = $1", name
+    )
+    return 0 if value is None else int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowerLag:
+    """How far a follower is behind the head of the log."""
+
+    name: str
+    position: int
+    head: int
+    behind_events: int
+    behind_seconds: float
+
+
+async def follower_lag(pool: asyncpg.Pool, store: EventStore, name: str) -> FollowerLag:
+    """Position, head, and the age of the oldest event the follower has not handled yet."""
+    position = await tracked_position(pool, name)
+    head = await store.max_position()
+    behind_seconds = 0.0
+    if head > position:
+        oldest = await store.read_log(after=position, limit=1)
+        if oldest:
+            age = datetime.now(tz=UTC) - oldest[0].event.timestamp
+            behind_seconds = max(0.0, age.total_seconds())
+    return FollowerLag(
+        name=name,
+        position=position,
+        head=head,
+        behind_events=await _count_between(pool, position, head),
+        behind_seconds=behind_seconds,
+    )
+
+
+async def _count_between(pool: asyncpg.Pool, after: int, up_to: int) -> int:
+    # Positions can have gaps (rolled-back appends), so count rather than subtract.
+    if up_to <= after:
+        return 0
+    return int(
+        await pool.fetchval(
+            "SELECT count(*) FROM irm_events WHERE notification_id > $1 AND notification_id <= $2",
+            after,
+            up_to,
+        )
+    )
