@@ -12,6 +12,8 @@ from typing import Final
 
 import asyncpg
 
+from shared.readmodels.ddl import TRACKING_DDL, read_model_ddl
+
 EVENTS_TABLE: Final = "irm_events"
 SNAPSHOTS_TABLE: Final = "irm_snapshots"
 # eventsourcing names its NOTIFY channel after the events table.
@@ -66,6 +68,11 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
             PRIMARY KEY (principal, idempotency_key)
         );
         """,
+    ),
+    (
+        2,
+        "read models (incidents, timeline) and follower tracking positions",
+        TRACKING_DDL + read_model_ddl("public"),
     ),
 )
 
