@@ -11,7 +11,8 @@ from services.incident_api.body_limit import BodyLimitMiddleware
 from services.incident_api.commands import IncidentCommands
 from services.incident_api.deps import Services, TokenCache
 from services.incident_api.error_handlers import install_error_handlers
-from services.incident_api.routes import health, incidents
+from services.incident_api.routes import health, incident_queries, incidents, metrics
+from services.incident_api.routes.health import ApiMetrics
 from services.incident_api.settings import ApiSettings
 from shared.database import Database, open_database
 from shared.eventstore.mapper import build_mapper
@@ -37,6 +38,7 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
                     database_in_use.pool, repository, retries=settings.command_retries
                 ),
                 tokens=TokenCache(ttl_seconds=settings.token_cache_seconds),
+                read_wait_seconds=settings.read_wait_seconds,
             )
             try:
                 yield
@@ -49,10 +51,14 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
         description="Declare, run and review incidents; every change is an event.",
         lifespan=lifespan,
     )
+    app.state.metrics = ApiMetrics()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(health.router)
+    # Queries first: GET /v1/incidents/{id} is served from the read model.
+    app.include_router(incident_queries.router)
     app.include_router(incidents.router)
+    app.include_router(metrics.router)
     return app
 
 

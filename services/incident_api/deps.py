@@ -48,6 +48,7 @@ class Services:
     repository: IncidentRepository
     commands: IncidentCommands
     tokens: TokenCache
+    read_wait_seconds: float
 
 
 def get_services(request: Request) -> Services:

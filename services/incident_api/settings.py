@@ -18,6 +18,11 @@ class ApiSettings(CommonSettings):
         ge=0,
         description="Times a command without If-Match is re-run on a concurrent write.",
     )
+    read_wait_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a query with min_position waits for the projector to catch up.",
+    )
     token_cache_seconds: float = Field(
         default=30.0, ge=0, description="How long a validated token is trusted without a lookup."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import cast
 from uuid import UUID
 
@@ -16,8 +17,9 @@ log = logging.getLogger(__name__)
 class IncidentNotFoundError(Exception):
     """No incident with this id has been declared."""
 
-    def __init__(self, incident_id: UUID) -> None:
-        super().__init__(f"incident {incident_id} not found")
+    def __init__(self, incident_id: UUID, *, at: datetime | None = None) -> None:
+        when = "" if at is None else f" at {at.isoformat()}"
+        super().__init__(f"incident {incident_id} not found{when}")
         self.incident_id = incident_id
 
 
@@ -49,6 +51,17 @@ class IncidentRepository:
             aggregate = recorded.event.mutate(aggregate)
         if aggregate is None:
             raise IncidentNotFoundError(incident_id)
+        return aggregate
+
+    async def get_as_of(self, incident_id: UUID, moment: datetime) -> Incident:
+        """The incident exactly as it stood at `moment`: its events up to then, replayed."""
+        aggregate: Incident | None = None
+        for recorded in await self._store.read_stream(incident_id):
+            if recorded.event.timestamp > moment:
+                break
+            aggregate = recorded.event.mutate(aggregate)
+        if aggregate is None:
+            raise IncidentNotFoundError(incident_id, at=moment)
         return aggregate
 
     async def save(self, incident: Incident, *, within: AppendHook | None = None) -> int:

@@ -1,0 +1,21 @@
+"""Reading an incident's timeline from the `rm_timeline` read model."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from shared.readmodels.ddl import TIMELINE
+from shared.readmodels.tables import TIMELINE_COLUMNS, timeline_from_record
+from shared.readmodels.timeline import TimelineEntry
+
+
+async def read_timeline(pool: asyncpg.Pool, incident_id: UUID) -> list[TimelineEntry]:
+    """The incident's timeline rows, oldest first."""
+    records = await pool.fetch(
+        f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM {TIMELINE} "
+        "WHERE incident_id = $1 ORDER BY version",
+        incident_id,
+    )
+    return [timeline_from_record(r) for r in records]
