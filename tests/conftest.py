@@ -20,7 +20,9 @@ import pytest_asyncio
 
 from services.incident_api.app import create_app
 from services.incident_api.settings import ApiSettings
-from shared.database import start_embedded_server
+from services.projector.runner import projector_running
+from services.projector.settings import ProjectorSettings
+from shared.database import Database, start_embedded_server
 from shared.eventstore.mapper import build_mapper
 from shared.eventstore.repository import IncidentRepository
 from shared.eventstore.schema import migrate
@@ -123,14 +125,29 @@ def make_token(pool: asyncpg.Pool) -> TokenFactory:
     return make
 
 
+@pytest.fixture
+def projector_settings(database_url: str) -> ProjectorSettings:
+    """Projector settings for the test's database: a seconds-scale cadence, quick polling."""
+    return ProjectorSettings(
+        database_url=database_url,  # type: ignore[arg-type]
+        update_cadence="P1=3s,P2=6s,P3=12s,P4=24s",
+        projector_idle_timeout=0.2,
+    )
+
+
 @pytest_asyncio.fixture(loop_scope="session")
-async def client(api_settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the API in-process, with its lifespan running."""
+async def client(
+    api_settings: ApiSettings, projector_settings: ProjectorSettings, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the API in-process, with its lifespan and a projector running, as
+    `irm serve` runs them. Reads of read models should pass min_position=<command position>."""
     app = create_app(api_settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://irm.test") as http:
-            yield http
+        database = Database(pool=app.state.services.pool, url=database_url, embedded=False)
+        async with projector_running(database, projector_settings):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://irm.test") as http:
+                yield http
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -19,7 +19,11 @@ async def test_declare_then_read(client: httpx.AsyncClient, make_token: TokenFac
     body = created.json()
     assert body["owner"] == "alice"
     assert body["reference"] == f"INC-{body['number']}"
-    read = await client.get(created.headers["Location"], headers=bearer(token))
+    read = await client.get(
+        created.headers["Location"],
+        params={"min_position": body["position"]},
+        headers=bearer(token),
+    )
     assert read.status_code == 200
     assert read.json()["title"] == "Checkout 500s"
     assert read.headers["ETag"] == '"1"'
