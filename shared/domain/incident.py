@@ -110,6 +110,11 @@ class Incident(Aggregate):
         self.resolution_summary: str | None = None
         self.resolved_at: datetime | None = None
         self.closed_at: datetime | None = None
+        # The customer-update cadence runs from the last customer contact (declaration, a
+        # customer update, a reopen); reminders count the intervals missed since then.
+        self.customer_contact_at: datetime = self.created_on
+        self.overdue_reminders = 0
+        self.last_overdue_due_at: datetime | None = None
 
     # --- state that is derived, not stored -------------------------------------------
 
@@ -229,16 +234,64 @@ class Incident(Aggregate):
                 holders={self.acting_commander, self.roles.get(Role.COMMUNICATIONS_LEAD.value)},
                 needed="the communications lead or the acting incident commander",
             )
-        self._update_posted(
+        self.trigger_event(
+            self.UpdatePosted,
             audience=audience,
             body=_text("body", body, UPDATE_BODY_MAX_CHARS),
             actor=actor.principal,
             break_glass=break_glass,
         )
 
-    @event("UpdatePosted", topic="irm:Incident.UpdatePosted")
-    def _update_posted(self, *, audience: str, body: str, actor: str, break_glass: bool) -> None:
-        pass
+    class UpdatePosted(Aggregate.Event):
+        # An explicit class: a customer update restarts the cadence at the event's own time.
+        TOPIC = "irm:Incident.UpdatePosted"
+        audience: str
+        body: str
+        actor: str
+        break_glass: bool
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Incident)
+            if self.audience == Audience.CUSTOMER.value:
+                aggregate.customer_contact_at = self.timestamp
+                aggregate.overdue_reminders = 0
+                aggregate.last_overdue_due_at = None
+
+    def record_update_overdue(self, actor: Actor, *, due_at: datetime) -> None:
+        """Record that a customer update was due at `due_at` and none came (one per interval).
+
+        The notifier computes `due_at` from the cadence; a second reminder for the same or an
+        earlier due time is refused, so racing or restarted notifiers never repeat one.
+        """
+        if self.status != Status.OPEN or self.severity is None:
+            raise IllegalTransitionError(
+                self.id, "incident-not-open", f"{self.display_id} has no customer-update cadence"
+            )
+        if due_at <= self.customer_contact_at:
+            raise InvalidFieldError("due_at", "must be after the last customer contact")
+        if self.last_overdue_due_at is not None and due_at <= self.last_overdue_due_at:
+            raise NoChangeError(f"a reminder for {due_at.isoformat()} is already recorded")
+        self.trigger_event(
+            self.CustomerUpdateOverdue,
+            severity=self.severity,
+            due_at=due_at,
+            last_customer_contact_at=self.customer_contact_at,
+            missed_intervals=self.overdue_reminders + 1,
+            actor=actor.principal,
+        )
+
+    class CustomerUpdateOverdue(Aggregate.Event):
+        TOPIC = "irm:Incident.CustomerUpdateOverdue"
+        severity: str
+        due_at: datetime
+        last_customer_contact_at: datetime
+        missed_intervals: int
+        actor: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Incident)
+            aggregate.overdue_reminders = self.missed_intervals
+            aggregate.last_overdue_due_at = self.due_at
 
     def escalate(self, actor: Actor, *, target: str, reason: str) -> None:
         """Escalate internally to a team or person, with the reason."""
@@ -307,18 +360,29 @@ class Incident(Aggregate):
         """Return a resolved incident to open, because the fix did not hold."""
         self._check_resolved()
         break_glass = self._authorize_commander(actor)
-        self._reopened(
+        self.trigger_event(
+            self.Reopened,
             reason=_text("reason", reason, TEXT_MAX_CHARS),
             actor=actor.principal,
             break_glass=break_glass,
         )
 
-    @event("Reopened", topic="irm:Incident.Reopened")
-    def _reopened(self, *, reason: str, actor: str, break_glass: bool) -> None:
-        self.status = Status.OPEN.value
-        self.resolution = None
-        self.resolution_summary = None
-        self.resolved_at = None
+    class Reopened(Aggregate.Event):
+        # An explicit class: reopening restarts the customer-update cadence at its own time.
+        TOPIC = "irm:Incident.Reopened"
+        reason: str
+        actor: str
+        break_glass: bool
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Incident)
+            aggregate.status = Status.OPEN.value
+            aggregate.resolution = None
+            aggregate.resolution_summary = None
+            aggregate.resolved_at = None
+            aggregate.customer_contact_at = self.timestamp
+            aggregate.overdue_reminders = 0
+            aggregate.last_overdue_due_at = None
 
     # --- rules -------------------------------------------------------------------------
 
