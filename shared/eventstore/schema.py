@@ -13,6 +13,7 @@ from typing import Final
 import asyncpg
 
 from shared.readmodels.ddl import TRACKING_DDL, read_model_ddl
+from shared.webhooks.ddl import WEBHOOKS_DDL
 
 EVENTS_TABLE: Final = "irm_events"
 SNAPSHOTS_TABLE: Final = "irm_snapshots"
@@ -74,6 +75,7 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
         "read models (incidents, timeline) and follower tracking positions",
         TRACKING_DDL + read_model_ddl("public"),
     ),
+    (3, "webhook subscriptions, deliveries and attempts", WEBHOOKS_DDL),
 )
 
 

@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, the URL guard, and the signed CloudEvents messages."""
