@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_path
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.cadence import DEFAULT_UPDATE_CADENCE, Cadence, parse_cadence
+from shared.webhooks.url_guard import Allowlist
 
 
 def default_data_dir() -> Path:
@@ -36,3 +39,26 @@ class CommonSettings(BaseSettings):
         default=100, ge=1, description="Take a snapshot of an incident every this many events."
     )
     log_level: str = "INFO"
+    update_cadence: str = Field(
+        default=DEFAULT_UPDATE_CADENCE,
+        description="Customer-update cadence per severity, e.g. P1=30m,P2=60m,P3=4h,P4=24h.",
+    )
+    webhook_allowed_targets: str = Field(
+        default="",
+        description="Comma-separated CIDRs or host names that webhooks may target although "
+        "they are internal (loopback, private, link-local…).",
+    )
+
+    @field_validator("update_cadence")
+    @classmethod
+    def _valid_cadence(cls, value: str) -> str:
+        parse_cadence(value)
+        return value
+
+    def cadence(self) -> Cadence:
+        """The parsed customer-update cadence."""
+        return parse_cadence(self.update_cadence)
+
+    def allowlist(self) -> Allowlist:
+        """Webhook targets the URL guard lets through."""
+        return Allowlist.parse(self.webhook_allowed_targets)

@@ -15,6 +15,8 @@ from rich.progress import Progress
 
 from services.incident_api.app import create_app
 from services.incident_api.settings import ApiSettings
+from services.notifier.runner import notifier_running, run_notifier
+from services.notifier.settings import NotifierSettings
 from services.projector.rebuild import RebuildResult, rebuild_read_models
 from services.projector.runner import projector_running, run_projector
 from services.projector.settings import ProjectorSettings
@@ -43,8 +45,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Run the API and the projector in one process (embedded PostgreSQL unless
-    IRM_DATABASE_URL is set)."""
+    """Run the API, the projector and the notifier in one process (embedded PostgreSQL
+    unless IRM_DATABASE_URL is set)."""
     overrides: dict[str, object] = {}
     if host is not None:
         overrides["host"] = host
@@ -59,6 +61,7 @@ async def _serve(settings: ApiSettings) -> None:
     async with (
         open_database(settings) as database,
         projector_running(database, ProjectorSettings()),
+        notifier_running(database, NotifierSettings()),
     ):
         await _offer_first_token(database)
         config = uvicorn.Config(
@@ -132,6 +135,19 @@ def projector(ctx: typer.Context) -> None:
 async def _run_projector(settings: ProjectorSettings) -> None:
     async with open_database(settings) as database:
         await run_projector(database, settings)
+
+
+@app.command()
+def notifier() -> None:
+    """Run the notifier until stopped: webhooks, retries and overdue-update reminders."""
+    settings = NotifierSettings()
+    configure_logging(settings.log_level)
+    asyncio.run(_until_signalled(_run_notifier(settings)))
+
+
+async def _run_notifier(settings: NotifierSettings) -> None:
+    async with open_database(settings) as database:
+        await run_notifier(database, settings)
 
 
 @projector_app.command("rebuild")

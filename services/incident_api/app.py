@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -11,9 +12,16 @@ from services.incident_api.body_limit import BodyLimitMiddleware
 from services.incident_api.commands import IncidentCommands
 from services.incident_api.deps import Services, TokenCache
 from services.incident_api.error_handlers import install_error_handlers
-from services.incident_api.routes import health, incident_queries, incidents, metrics
+from services.incident_api.routes import (
+    health,
+    incident_queries,
+    incidents,
+    metrics,
+    subscriptions,
+)
 from services.incident_api.routes.health import ApiMetrics
 from services.incident_api.settings import ApiSettings
+from services.incident_api.webhook_errors import install_webhook_error_handlers
 from shared.database import Database, open_database
 from shared.eventstore.mapper import build_mapper
 from shared.eventstore.repository import IncidentRepository
@@ -39,6 +47,8 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
                 ),
                 tokens=TokenCache(ttl_seconds=settings.token_cache_seconds),
                 read_wait_seconds=settings.read_wait_seconds,
+                webhook_allowlist=settings.allowlist(),
+                webhook_secret_grace=timedelta(seconds=settings.webhook_secret_grace_seconds),
             )
             try:
                 yield
@@ -54,11 +64,13 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
     app.state.metrics = ApiMetrics()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
+    install_webhook_error_handlers(app)
     app.include_router(health.router)
     # Queries first: GET /v1/incidents/{id} is served from the read model.
     app.include_router(incident_queries.router)
     app.include_router(incidents.router)
     app.include_router(metrics.router)
+    app.include_router(subscriptions.router)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated
 
 import asyncpg
@@ -16,6 +17,7 @@ from shared.domain.values import Actor
 from shared.eventstore.repository import IncidentRepository
 from shared.eventstore.store import EventStore
 from shared.tokens import Principal, Scope, find_principal, hash_token
+from shared.webhooks.url_guard import Allowlist
 
 
 @dataclass
@@ -49,6 +51,8 @@ class Services:
     commands: IncidentCommands
     tokens: TokenCache
     read_wait_seconds: float
+    webhook_allowlist: Allowlist
+    webhook_secret_grace: timedelta
 
 
 def get_services(request: Request) -> Services:
@@ -107,3 +111,4 @@ def require_scope(needed: Scope) -> object:
 
 Reader = Annotated[Actor, require_scope(Scope.READ)]
 Writer = Annotated[Actor, require_scope(Scope.WRITE)]
+Admin = Annotated[Actor, require_scope(Scope.ADMIN)]

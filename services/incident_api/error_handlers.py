@@ -46,7 +46,9 @@ async def _request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [_field_error(e) for e in exc.errors()]
     content_type = request.headers.get("content-type", "")
-    if any(e["field"] == "body" for e in errors) and "json" not in content_type:
+    # Only the whole body ("body", not a field that happens to be named "body") can be non-JSON.
+    whole_body = any(tuple(e.get("loc", ())) == ("body",) for e in exc.errors())
+    if whole_body and not _is_json_media_type(content_type):
         problem = ProblemError(
             415,
             "unsupported-media-type",
@@ -69,6 +71,14 @@ async def _request_validation(request: Request, exc: Exception) -> Response:
         errors=errors,
     )
     return problem_response(request, problem)
+
+
+def _is_json_media_type(content_type: str) -> bool:
+    """Whether FastAPI parses a body of this type as JSON: application/json or …+json."""
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
 
 def _field_error(error: Any) -> dict[str, Any]:
@@ -130,6 +140,12 @@ async def _busy(request: Request, exc: Exception) -> Response:
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's one bare 400: a JSON body it could not even decode (e.g. not UTF-8).
+        problem = ProblemError(
+            400, "invalid-json", "Request body is not valid JSON", str(exc.detail)
+        )
+        return problem_response(request, problem)
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     problem = ProblemError(exc.status_code, slug, str(exc.detail), headers=dict(exc.headers or {}))
     return problem_response(request, problem)

@@ -23,6 +23,9 @@ class ApiSettings(CommonSettings):
         ge=0,
         description="How long a query with min_position waits for the projector to catch up.",
     )
+    webhook_secret_grace_seconds: int = Field(
+        default=86_400, ge=0, description="How long a rotated-out webhook secret keeps signing."
+    )
     token_cache_seconds: float = Field(
         default=30.0, ge=0, description="How long a validated token is trusted without a lookup."
     )

@@ -7,6 +7,7 @@ never pass over an event that commits later with a lower id. SELECTs are not blo
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -87,20 +88,23 @@ class EventStore:
                 await conn.execute(self._lock_sql)
             except asyncpg.LockNotAvailableError as error:
                 raise StoreBusyError("the event store is busy; try again") from error
-            try:
-                positions = await conn.fetch(
-                    f"""INSERT INTO {EVENTS_TABLE}
-                        (originator_id, originator_version, topic, state)
-                        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[])
-                        RETURNING notification_id""",
-                    [s.originator_id for s in stored],
-                    [s.originator_version for s in stored],
-                    [s.topic for s in stored],
-                    [s.state for s in stored],
-                )
-            except asyncpg.UniqueViolationError as error:
-                raise ConcurrencyConflictError(_as_uuid(stored[0].originator_id)) from error
-            last = max(r["notification_id"] for r in positions)
+            # Conflicting rows are skipped rather than raised, so the conflict can name the
+            # stream that was taken (not merely the first of the append); raising below then
+            # rolls back the whole append.
+            inserted = await conn.fetch(
+                f"""INSERT INTO {EVENTS_TABLE}
+                    (originator_id, originator_version, topic, state)
+                    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[])
+                    ON CONFLICT DO NOTHING
+                    RETURNING originator_id, originator_version, notification_id""",
+                [s.originator_id for s in stored],
+                [s.originator_version for s in stored],
+                [s.topic for s in stored],
+                [s.state for s in stored],
+            )
+            if len(inserted) < len(stored):
+                raise ConcurrencyConflictError(_first_skipped(stored, inserted))
+            last = max(r["notification_id"] for r in inserted)
             if within is not None:
                 await within(conn, last)
         return int(last)
@@ -196,6 +200,17 @@ def _stored(row: asyncpg.Record | dict[str, Any]) -> StoredEvent:
         topic=row["topic"],
         state=bytes(row["state"]),
     )
+
+
+def _first_skipped(stored: Sequence[StoredEvent], inserted: Sequence[asyncpg.Record]) -> UUID:
+    """The stream of the first event an `ON CONFLICT DO NOTHING` insert skipped."""
+    written = Counter((r["originator_id"], r["originator_version"]) for r in inserted)
+    for s in stored:
+        key = (_as_uuid(s.originator_id), s.originator_version)
+        if written[key] == 0:
+            return key[0]
+        written[key] -= 1
+    raise AssertionError("no event was skipped")
 
 
 def _as_uuid(value: UUID | str) -> UUID:

@@ -1,0 +1,1 @@
+"""The notifier: turns events into signed webhooks and records overdue-update reminders."""

@@ -1,0 +1,100 @@
+"""Follow the log and queue deliveries: each batch queues its deliveries, updates the
+notifier's incident facts and moves the tracked position in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Final
+from uuid import UUID
+
+import asyncpg
+
+from shared.eventstore.store import RecordedEvent
+from shared.subscription import LogFollower
+from shared.tracking import lock_tracking, set_tracking, tracked_position
+from shared.webhooks.deliveries import NewDelivery, deliveries_for, queue_deliveries
+from shared.webhooks.facts import IncidentFacts, facts_after
+from shared.webhooks.subscriptions import queueing_subscriptions
+
+log = logging.getLogger(__name__)
+
+NOTIFIER_NAME: Final = "notifier"
+
+_FACT_COLUMNS: Final = (
+    "id, number, title, severity, status, version, customer_contact_at, overdue_reminders"
+)
+
+
+class Enqueuer:
+    """Turns each new event into deliveries for the subscriptions that want it."""
+
+    def __init__(self, pool: asyncpg.Pool, *, wake: asyncio.Event) -> None:
+        self._pool = pool
+        self._wake = wake
+
+    async def handle(self, batch: Sequence[RecordedEvent]) -> int:
+        """Queue a batch exactly once; returns the tracked position afterwards."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            tracked = await lock_tracking(conn, NOTIFIER_NAME)
+            fresh = [e for e in batch if e.position > tracked]
+            if not fresh:
+                return tracked
+            facts = await _load_facts(conn, {e.originator_id for e in fresh})
+            subscriptions = await queueing_subscriptions(conn)
+            queued: list[NewDelivery] = []
+            for recorded in fresh:
+                after = facts_after(facts.get(recorded.originator_id), recorded)
+                facts[recorded.originator_id] = after
+                queued += deliveries_for(recorded, after, subscriptions, cause="live")
+            await _store_facts(conn, facts)
+            await queue_deliveries(conn, queued)
+            await set_tracking(conn, NOTIFIER_NAME, fresh[-1].position)
+        if queued:
+            self._wake.set()
+        return fresh[-1].position
+
+    async def run(self, follower: LogFollower) -> None:
+        """Follow the log until cancelled."""
+        start = await tracked_position(self._pool, NOTIFIER_NAME)
+        log.info("notifier queueing after position %s", start)
+        async for batch in follower.batches(start):
+            tracked = await self.handle(batch)
+            if tracked > batch[-1].position:
+                follower.seek(tracked)
+
+
+async def _load_facts(conn: asyncpg.Connection, ids: set[UUID]) -> dict[UUID, IncidentFacts]:
+    records = await conn.fetch(
+        f"SELECT {_FACT_COLUMNS} FROM irm_notifier_incidents WHERE id = any($1::uuid[])",
+        list(ids),
+    )
+    return {
+        r["id"]: IncidentFacts(**{k: r[k] for k in r.keys() if k != "id"})  # noqa: SIM118
+        for r in records
+    }
+
+
+async def _store_facts(conn: asyncpg.Connection, facts: dict[UUID, IncidentFacts]) -> None:
+    await conn.executemany(
+        f"""INSERT INTO irm_notifier_incidents ({_FACT_COLUMNS})
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (id) DO UPDATE SET number = EXCLUDED.number, title = EXCLUDED.title,
+              severity = EXCLUDED.severity, status = EXCLUDED.status,
+              version = EXCLUDED.version, customer_contact_at = EXCLUDED.customer_contact_at,
+              overdue_reminders = EXCLUDED.overdue_reminders""",
+        [
+            (
+                incident_id,
+                f.number,
+                f.title,
+                f.severity,
+                f.status,
+                f.version,
+                f.customer_contact_at,
+                f.overdue_reminders,
+            )
+            for incident_id, f in facts.items()
+        ],
+    )

@@ -1,0 +1,280 @@
+"""Send queued deliveries: at least once, in order per incident and subscription, with retries.
+
+A delivery is claimed by leasing it (so a crashed notifier's claims expire and are retried),
+sent, and its outcome and attempt are written in one transaction. Only the oldest pending
+delivery of each (subscription, incident) can be claimed, so event N+1 waits until event N
+has succeeded or been given up. Each subscription has its own bound on deliveries in flight,
+so a slow or dead receiver never takes the slots of the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Final
+from uuid import UUID
+
+import asyncpg
+import httpx
+
+from services.notifier.settings import NotifierSettings
+from shared.webhooks.message import CONTENT_TYPE, sign
+from shared.webhooks.subscriptions import set_status, signing_secrets
+from shared.webhooks.url_guard import UnsafeUrlError, check_url
+
+log = logging.getLogger(__name__)
+
+_MAX_RETRY_AFTER: Final = timedelta(hours=24)
+_IDLE_POLL_SECONDS: Final = 0.5
+
+_CLAIM: Final = """
+WITH heads AS (
+    SELECT DISTINCT ON (subscription_id, incident_id)
+           id, subscription_id, seq, next_attempt_at, leased_until
+    FROM irm_deliveries
+    WHERE status = 'pending'
+    ORDER BY subscription_id, incident_id, seq
+), ready AS (
+    SELECT h.id, h.seq,
+           row_number() OVER (PARTITION BY h.subscription_id ORDER BY h.seq) AS rank,
+           $2::int - coalesce(busy.in_flight, 0) AS free
+    FROM heads h
+    JOIN irm_subscriptions s ON s.id = h.subscription_id AND s.status = 'active'
+    LEFT JOIN unnest($3::uuid[], $4::int[]) AS busy (subscription_id, in_flight)
+           ON busy.subscription_id = h.subscription_id
+    WHERE h.next_attempt_at <= now() AND (h.leased_until IS NULL OR h.leased_until < now())
+)
+SELECT id FROM ready WHERE rank <= free ORDER BY seq LIMIT $1
+"""
+
+_LEASE: Final = """
+UPDATE irm_deliveries d
+SET leased_until = now() + $2::interval, attempts = d.attempts + 1
+FROM irm_subscriptions s
+WHERE d.id = any($1::uuid[]) AND s.id = d.subscription_id AND d.status = 'pending'
+  AND (d.leased_until IS NULL OR d.leased_until < now())
+RETURNING d.id, d.subscription_id, d.message_id, d.body, d.attempts, s.url
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery this notifier holds the lease of."""
+
+    id: UUID
+    subscription_id: UUID
+    message_id: str
+    body: bytes
+    attempt: int
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt came to."""
+
+    status_code: int | None
+    error: str | None
+    retry_after: timedelta | None
+
+    @property
+    def succeeded(self) -> bool:
+        """2xx within the timeout; anything else, 3xx included, is a failure."""
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Sender:
+    """Claims due deliveries and sends them, within the concurrency bounds."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        client: httpx.AsyncClient,
+        settings: NotifierSettings,
+        *,
+        wake: asyncio.Event,
+    ) -> None:
+        self._pool = pool
+        self._client = client
+        self._wake = wake
+        self._schedule = settings.retry_schedule()
+        self._allowlist = settings.allowlist()
+        self._max_in_flight = settings.webhook_max_in_flight
+        self._per_subscription = settings.webhook_max_in_flight_per_subscription
+        self._lease = timedelta(seconds=settings.webhook_timeout + 30)
+        self._in_flight: Counter[UUID] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        """Send until cancelled; in-flight sends are cancelled with it (their leases expire)."""
+        try:
+            while True:
+                self._wake.clear()
+                claimed = await self.claim()
+                for delivery in claimed:
+                    self._start(delivery)
+                if not claimed:
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=_IDLE_POLL_SECONDS)
+        finally:
+            for task in self._tasks:
+                task.cancel()
+
+    async def claim(self) -> list[Claimed]:
+        """Lease as many due deliveries as the free slots allow."""
+        free = self._max_in_flight - sum(self._in_flight.values())
+        if free <= 0:
+            return []
+        busy = [(s, n) for s, n in self._in_flight.items() if n > 0]
+        ids = await self._pool.fetch(
+            _CLAIM,
+            free,
+            self._per_subscription,
+            [s for s, _ in busy],
+            [n for _, n in busy],
+        )
+        if not ids:
+            return []
+        records = await self._pool.fetch(_LEASE, [r["id"] for r in ids], self._lease)
+        return [
+            Claimed(
+                id=r["id"],
+                subscription_id=r["subscription_id"],
+                message_id=r["message_id"],
+                body=bytes(r["body"]),
+                attempt=r["attempts"],
+                url=r["url"],
+            )
+            for r in records
+        ]
+
+    def _start(self, delivery: Claimed) -> None:
+        self._in_flight[delivery.subscription_id] += 1
+        task = asyncio.create_task(self._deliver(delivery))
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._tasks.discard(finished)
+            self._in_flight[delivery.subscription_id] -= 1
+            self._wake.set()  # the next event of this incident may now go
+
+        task.add_done_callback(done)
+
+    async def _deliver(self, delivery: Claimed) -> None:
+        started = datetime.now(tz=UTC)
+        clock = time.perf_counter()
+        outcome = await self._attempt(delivery)
+        latency_ms = (time.perf_counter() - clock) * 1000
+        try:
+            await self._record(delivery, started, latency_ms, outcome)
+        except Exception:
+            # The lease expires and the delivery is tried again: at least once, never lost.
+            log.exception("could not record the outcome of delivery %s", delivery.id)
+
+    async def _attempt(self, delivery: Claimed) -> Outcome:
+        try:
+            await check_url(delivery.url, self._allowlist)
+            secrets = await signing_secrets(self._pool, delivery.subscription_id)
+            timestamp = datetime.now(tz=UTC)
+            headers = {
+                "content-type": CONTENT_TYPE,
+                "webhook-id": delivery.message_id,
+                "webhook-timestamp": str(int(timestamp.timestamp())),
+                "webhook-signature": sign(delivery.message_id, timestamp, delivery.body, secrets),
+                "user-agent": "irm-notifier/0.1",
+            }
+            # Streamed and never read: a receiver's response body cannot cost us memory.
+            async with self._client.stream(
+                "POST", delivery.url, content=delivery.body, headers=headers
+            ) as response:
+                code = response.status_code
+                retry_after = _retry_after(response) if code in (429, 503) else None
+                return Outcome(status_code=code, error=None, retry_after=retry_after)
+        except UnsafeUrlError as error:
+            return Outcome(
+                status_code=None, error=f"refused by the URL guard: {error}", retry_after=None
+            )
+        except httpx.TimeoutException:
+            return Outcome(status_code=None, error="timed out", retry_after=None)
+        except httpx.HTTPError as error:
+            return Outcome(
+                status_code=None, error=f"{type(error).__name__}: {error}", retry_after=None
+            )
+
+    async def _record(
+        self, delivery: Claimed, started: datetime, latency_ms: float, outcome: Outcome
+    ) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """INSERT INTO irm_delivery_attempts
+                   (delivery_id, attempt, started_at, status_code, latency_ms, error)
+                   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+                delivery.id,
+                delivery.attempt,
+                started,
+                outcome.status_code,
+                latency_ms,
+                outcome.error,
+            )
+            if outcome.succeeded:
+                await _finish(conn, delivery, "succeeded", outcome)
+            elif outcome.status_code == 410:
+                await _finish(conn, delivery, "failed", outcome)
+                await set_status(
+                    conn, delivery.subscription_id, "disabled", "the receiver answered 410 Gone"
+                )
+            elif delivery.attempt >= len(self._schedule):
+                await _finish(conn, delivery, "failed", outcome)
+            else:
+                await conn.execute(
+                    """UPDATE irm_deliveries SET next_attempt_at = now() + $2::interval,
+                         leased_until = NULL, last_status_code = $3, last_error = $4
+                       WHERE id = $1""",
+                    delivery.id,
+                    self._next_delay(delivery.attempt, outcome),
+                    outcome.status_code,
+                    outcome.error,
+                )
+
+    def _next_delay(self, attempts_made: int, outcome: Outcome) -> timedelta:
+        scheduled = self._schedule[attempts_made]
+        # ±10 % jitter spreads retries of many deliveries that failed together.
+        jittered = scheduled * random.uniform(0.9, 1.1)  # noqa: S311 - not for security
+        if outcome.retry_after is not None:
+            return max(jittered, outcome.retry_after)
+        return jittered
+
+
+async def _finish(
+    conn: asyncpg.Connection, delivery: Claimed, status: str, outcome: Outcome
+) -> None:
+    await conn.execute(
+        """UPDATE irm_deliveries SET status = $2, completed_at = now(), leased_until = NULL,
+             last_status_code = $3, last_error = $4
+           WHERE id = $1""",
+        delivery.id,
+        status,
+        outcome.status_code,
+        outcome.error,
+    )
+
+
+def _retry_after(response: httpx.Response) -> timedelta | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        delay = timedelta(seconds=float(value))
+    except ValueError:
+        try:
+            delay = parsedate_to_datetime(value) - datetime.now(tz=UTC)
+        except (TypeError, ValueError):
+            return None
+    return min(max(delay, timedelta(0)), _MAX_RETRY_AFTER)

@@ -1,0 +1,51 @@
+"""Settings of the notifier."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field, field_validator
+
+from shared.settings import CommonSettings
+
+# Standard Webhooks: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
+DEFAULT_RETRY_SCHEDULE = "0,5,300,1800,7200,18000,36000,50400,72000,86400"
+
+
+class NotifierSettings(CommonSettings):
+    """The notifier's settings, from `IRM_*` environment variables."""
+
+    webhook_retry_schedule: str = Field(
+        default=DEFAULT_RETRY_SCHEDULE,
+        description="Seconds before each attempt, the first normally 0; its length is the "
+        "number of attempts.",
+    )
+    webhook_timeout: float = Field(default=10.0, gt=0, description="Seconds per attempt.")
+    webhook_max_in_flight: int = Field(default=64, ge=1)
+    webhook_max_in_flight_per_subscription: int = Field(default=4, ge=1)
+    notifier_batch_size: int = Field(default=500, ge=1)
+    notifier_idle_timeout: float = Field(default=1.0, gt=0)
+    reminder_scan_seconds: float = Field(
+        default=5.0, gt=0, description="How often open incidents are checked for overdue updates."
+    )
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+    def retry_schedule(self) -> list[timedelta]:
+        """Delay before each attempt."""
+        return parse_schedule(self.webhook_retry_schedule)
+
+
+def parse_schedule(text: str) -> list[timedelta]:
+    """`0,5,300` → delays in seconds; at least one, none negative."""
+    try:
+        delays = [timedelta(seconds=float(part)) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise ValueError(f"retry schedule must be comma-separated seconds, got {text!r}") from error
+    if not delays or any(d < timedelta(0) for d in delays):
+        raise ValueError("retry schedule needs at least one delay, none negative")
+    return delays
