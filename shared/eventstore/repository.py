@@ -39,15 +39,11 @@ class IncidentRepository:
 
     async def get(self, incident_id: UUID, *, up_to_version: int | None = None) -> Incident:
         """The incident as of its latest version, or as of `up_to_version`."""
-        snapshot = await self._store.latest_snapshot(incident_id, up_to_version=up_to_version)
+        snapshot, events = await self._store.read_latest(incident_id, up_to_version=up_to_version)
         aggregate: Incident | None = None
-        after = 0
         if snapshot is not None:
             aggregate = cast(Incident, snapshot.mutate(None))
-            after = snapshot.originator_version
-        for recorded in await self._store.read_stream(
-            incident_id, after_version=after, up_to_version=up_to_version
-        ):
+        for recorded in events:
             aggregate = recorded.event.mutate(aggregate)
         if aggregate is None:
             raise IncidentNotFoundError(incident_id)

@@ -186,6 +186,37 @@ class EventStore:
             return None
         return cast(Snapshot, self._mapper.to_domain_event(_stored(row)))
 
+    async def read_latest(
+        self, originator_id: UUID, *, up_to_version: int | None = None
+    ) -> tuple[Snapshot | None, list[RecordedEvent]]:
+        """The newest snapshot (at or below `up_to_version`) and the events after it.
+
+        One statement, one round trip: loading an aggregate is on every command's path.
+        """
+        rows = await self._pool.fetch(
+            f"""WITH snap AS (
+                    SELECT originator_id, originator_version, topic, state FROM {SNAPSHOTS_TABLE}
+                    WHERE originator_id = $1
+                      AND ($2::bigint IS NULL OR originator_version <= $2)
+                    ORDER BY originator_version DESC LIMIT 1
+                )
+                SELECT originator_id, originator_version, topic, state,
+                       NULL::bigint AS notification_id FROM snap
+                UNION ALL
+                SELECT originator_id, originator_version, topic, state, notification_id
+                FROM {EVENTS_TABLE}
+                WHERE originator_id = $1
+                  AND originator_version > coalesce((SELECT originator_version FROM snap), 0)
+                  AND ($2::bigint IS NULL OR originator_version <= $2)
+                ORDER BY notification_id NULLS FIRST""",
+            originator_id,
+            up_to_version,
+        )
+        if rows and rows[0]["notification_id"] is None:
+            snapshot = cast(Snapshot, self._mapper.to_domain_event(_stored(rows[0])))
+            return snapshot, [self._recorded(row) for row in rows[1:]]
+        return None, [self._recorded(row) for row in rows]
+
     def _recorded(self, row: asyncpg.Record) -> RecordedEvent:
         return RecordedEvent(
             position=int(row["notification_id"]),

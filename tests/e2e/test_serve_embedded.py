@@ -30,10 +30,14 @@ def walk_incident_to_closure(base_url: str, token: str) -> str:
             ("resolve", {"resolution": "restored", "summary": "rolled back release 42"}),
             ("close", {}),
         ]
+        position = 0
         for path, body in steps:
             answer = http.post(f"/v1/incidents/{incident_id}/{path}", json=body)
             assert answer.status_code == 200, (path, answer.text)
-        assert http.get(f"/v1/incidents/{incident_id}").json()["status"] == "closed"
+            position = answer.json()["position"]
+        # Reads come from the projector's read model: wait for our own last write.
+        read = http.get(f"/v1/incidents/{incident_id}", params={"min_position": position})
+        assert read.json()["status"] == "closed"
     return incident_id
 
 

@@ -1,0 +1,74 @@
+"""`python -m bench [--quick] [--json PATH]`: run every benchmark, print one table, save JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from bench import append, load_time
+from bench.report import Row, print_rows, write_json
+from bench.server import server_url
+
+DEFAULT_JSON = Path(__file__).parent / "results" / "latest.json"
+WIDTH_WHEN_PIPED = 200
+"""Rich would wrap the table at 80 columns when writing to a file or a pipe."""
+
+Benchmark = Callable[..., Awaitable[list[Row]]]
+BENCHMARKS: tuple[tuple[str, Benchmark], ...] = (
+    ("load_time", load_time.run),
+    ("append", append.run),
+)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: fewer sizes and iterations"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=DEFAULT_JSON,
+        help=f"where to write rows (default {DEFAULT_JSON})",
+    )
+    return parser.parse_args(argv)
+
+
+async def run_all(*, quick: bool, console: Console) -> tuple[list[Row], dict[str, float]]:
+    """Run the benchmarks on one server; returns the rows and each benchmark's duration."""
+    rows: list[Row] = []
+    durations: dict[str, float] = {}
+    async with server_url() as url:
+        for name, benchmark in BENCHMARKS:
+            start = time.perf_counter()
+            rows += await benchmark(url, quick=quick, console=console)
+            durations[name] = time.perf_counter() - start
+    return rows, durations
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run, print and save."""
+    args = parse_args(argv)
+    log = Console(stderr=True)
+    started = time.perf_counter()
+    rows, durations = asyncio.run(run_all(quick=args.quick, console=log))
+    durations["total"] = time.perf_counter() - started
+    mode = "quick" if args.quick else "full"
+    out = Console()
+    if not out.is_terminal:
+        out = Console(width=WIDTH_WHEN_PIPED)
+    print_rows(out, rows, title=f"irm benchmarks ({mode}); ratio = ours / baseline")
+    took = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in durations.items())
+    out.print(f"took: {took}")
+    write_json(args.json, rows, quick=args.quick, durations=durations)
+    out.print(f"rows written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()

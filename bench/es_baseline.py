@@ -1,0 +1,39 @@
+"""The baseline for loading: eventsourcing's own Application on its PostgreSQL persistence.
+
+It lives in the benchmark's database under its own table prefix (`esbaseline_events`,
+`esbaseline_snapshots`), configured the documented way, through POSTGRES_* settings.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.application import Application
+
+from bench.server import conn_params
+
+APP_NAME = "EsBaseline"
+
+
+class EsBaseline(Application[UUID]):
+    """A plain eventsourcing application; snapshots are enabled but taken explicitly."""
+
+    name = APP_NAME
+    is_snapshotting_enabled = True
+
+
+def open_baseline(url: str) -> EsBaseline:
+    """The application on the database at `url` (its tables are created on construction)."""
+    params = conn_params(url)
+    return EsBaseline(
+        env={
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": params.dbname,
+            "POSTGRES_HOST": params.host,
+            "POSTGRES_PORT": params.port,
+            "POSTGRES_USER": params.user,
+            "POSTGRES_PASSWORD": params.password,
+            "POSTGRES_SCHEMA": "",
+            "CREATE_TABLE": "y",
+        }
+    )

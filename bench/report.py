@@ -1,0 +1,81 @@
+"""One row per figure: what was measured, against which baseline, and whether a target holds."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+Detail = float | int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One benchmark figure; `details` keeps the raw numbers for the JSON file."""
+
+    benchmark: str
+    measured: str
+    baseline: str
+    ratio: float
+    target: str
+    holds: bool | None
+    details: dict[str, Detail | list[float]] = field(default_factory=dict)
+
+
+def render(rows: list[Row], *, title: str) -> Table:
+    """The rows as a rich table."""
+    table = Table(title=title, title_justify="left")
+    for name, justify in (
+        ("benchmark", "left"),
+        ("measured", "right"),
+        ("baseline", "right"),
+        ("ratio", "right"),
+        ("target", "left"),
+        ("holds?", "center"),
+    ):
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(
+            row.benchmark,
+            row.measured,
+            row.baseline,
+            f"{row.ratio:.2f}",
+            row.target,
+            _holds(row.holds),
+        )
+    return table
+
+
+def write_json(path: Path, rows: list[Row], *, quick: bool, durations: dict[str, float]) -> None:
+    """Write the rows, with when and where they were measured, to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document: dict[str, Any] = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "durations_s": {k: round(v, 1) for k, v in durations.items()},
+        "rows": [asdict(row) | {"ratio": round(row.ratio, 4)} for row in rows],
+    }
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def print_rows(console: Console, rows: list[Row], *, title: str) -> None:
+    """Print the table to the console."""
+    console.print(render(rows, title=title))
+
+
+def _holds(holds: bool | None) -> str:
+    if holds is None:
+        return "—"
+    return "[green]yes[/green]" if holds else "[red]no[/red]"
