@@ -107,6 +107,15 @@ def _reopened(actor: str, d: dict[str, Any]) -> str:
     return _with_reason(f"{actor} reopened the incident", d["reason"])
 
 
+def _customer_update_overdue(actor: str, d: dict[str, Any]) -> str:
+    missed = d["missed_intervals"]
+    intervals = "interval" if missed == 1 else "intervals"
+    return (
+        f"customer update overdue ({d['severity']} cadence): {missed} {intervals} "
+        "without a customer update"
+    )
+
+
 _SUMMARIES: dict[str, Callable[[str, dict[str, Any]], str]] = {
     "Declared": _declared,
     "RoleAssigned": _role_assigned,
@@ -118,4 +127,5 @@ _SUMMARIES: dict[str, Callable[[str, dict[str, Any]], str]] = {
     "Resolved": _resolved,
     "Closed": _closed,
     "Reopened": _reopened,
+    "CustomerUpdateOverdue": _customer_update_overdue,
 }
