@@ -57,3 +57,14 @@ class NoChangeError(DomainError):
     """The command would record a change that changes nothing (e.g. severity P2 to P2)."""
 
     rule = "no-change"
+
+
+class FollowUpNotFoundError(DomainError):
+    """The incident's review has no follow-up with this id."""
+
+    rule = "follow-up-not-found"
+
+    def __init__(self, incident_id: UUID, follow_up_id: str) -> None:
+        super().__init__(f"incident {incident_id} has no follow-up {follow_up_id}")
+        self.incident_id = incident_id
+        self.follow_up_id = follow_up_id

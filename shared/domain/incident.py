@@ -13,18 +13,22 @@ orphans a stored event.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
+from uuid import uuid4
 
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
+from shared.domain import review as review_events
 from shared.domain.errors import (
+    FollowUpNotFoundError,
     IllegalTransitionError,
     InvalidFieldError,
     NoChangeError,
     NotAuthorizedError,
     RoleAlreadyHeldError,
 )
+from shared.domain.review import FactorCategory, FollowUp, Review, ReviewStatus
 from shared.domain.values import (
     NAME_MAX_CHARS,
     TEXT_MAX_CHARS,
@@ -115,6 +119,7 @@ class Incident(Aggregate):
         self.customer_contact_at: datetime = self.created_on
         self.overdue_reminders = 0
         self.last_overdue_due_at: datetime | None = None
+        self.review = Review()
 
     # --- state that is derived, not stored -------------------------------------------
 
@@ -384,6 +389,182 @@ class Incident(Aggregate):
             aggregate.overdue_reminders = 0
             aggregate.last_overdue_due_at = None
 
+    # --- post-incident review (seed section 9) -------------------------------------
+
+    PostmortemStarted = review_events.PostmortemStarted
+    RootCauseRecorded = review_events.RootCauseRecorded
+    ContributingFactorAdded = review_events.ContributingFactorAdded
+    RecommendationAdded = review_events.RecommendationAdded
+    FollowUpAdded = review_events.FollowUpAdded
+    FollowUpCompleted = review_events.FollowUpCompleted
+    FollowUpReassigned = review_events.FollowUpReassigned
+    FollowUpDueDateChanged = review_events.FollowUpDueDateChanged
+    PostmortemPublished = review_events.PostmortemPublished
+
+    @property
+    def postmortem_required(self) -> bool:
+        """Significant incidents (P1 and P2) need a published review."""
+        return self.severity in (Severity.P1.value, Severity.P2.value)
+
+    @property
+    def review_pending(self) -> bool:
+        """A required review that is not published yet."""
+        return self.postmortem_required and self.review.status != ReviewStatus.PUBLISHED
+
+    def start_postmortem(self, actor: Actor, *, facilitator: str) -> None:
+        """Start the review of a resolved or closed incident, led by a facilitator."""
+        self._check_fire_is_out()
+        if self.review.status != ReviewStatus.NONE:
+            raise IllegalTransitionError(
+                self.id, "postmortem-already-started", f"{self.display_id} already has a review"
+            )
+        break_glass = self._authorize_commander(actor)
+        self.trigger_event(
+            self.PostmortemStarted,
+            facilitator=_text("facilitator", facilitator, NAME_MAX_CHARS),
+            actor=actor.principal,
+            break_glass=break_glass,
+        )
+
+    def record_root_cause(self, actor: Actor, *, text: str) -> None:
+        """Record the root cause; a later one supersedes it and both stay on the record."""
+        self._authorize_reviewer(actor)
+        self.trigger_event(
+            self.RootCauseRecorded, text=_text("text", text, TEXT_MAX_CHARS), actor=actor.principal
+        )
+
+    def add_contributing_factor(self, actor: Actor, *, text: str, category: str) -> None:
+        """Add a contributing factor in one of the documented categories."""
+        self._authorize_reviewer(actor)
+        self.trigger_event(
+            self.ContributingFactorAdded,
+            text=_text("text", text, TEXT_MAX_CHARS),
+            category=_member("category", category, FactorCategory),
+            actor=actor.principal,
+        )
+
+    def add_recommendation(self, actor: Actor, *, text: str) -> None:
+        """Add a preventive recommendation."""
+        self._authorize_reviewer(actor)
+        self.trigger_event(
+            self.RecommendationAdded,
+            text=_text("text", text, TEXT_MAX_CHARS),
+            actor=actor.principal,
+        )
+
+    def add_follow_up(
+        self, actor: Actor, *, title: str, owner: str, due_date: str, ticket: str | None
+    ) -> str:
+        """Add a follow-up action; returns its id."""
+        self._authorize_reviewer(actor)
+        follow_up_id = str(uuid4())
+        self.trigger_event(
+            self.FollowUpAdded,
+            follow_up_id=follow_up_id,
+            title=_text("title", title, TITLE_MAX_CHARS),
+            owner=_text("owner", owner, NAME_MAX_CHARS),
+            due_date=_due_date(due_date),
+            ticket=_optional_text("ticket", ticket, NAME_MAX_CHARS),
+            actor=actor.principal,
+        )
+        return follow_up_id
+
+    def complete_follow_up(self, actor: Actor, *, follow_up_id: str, note: str | None) -> None:
+        """Mark a follow-up done: by its owner, the facilitator or the IC."""
+        follow_up = self._follow_up(follow_up_id)
+        if follow_up.done:
+            raise IllegalTransitionError(
+                self.id, "follow-up-already-completed", f"follow-up {follow_up_id} is done"
+            )
+        self._authorize_reviewer(actor, also=follow_up.owner)
+        self.trigger_event(
+            self.FollowUpCompleted,
+            follow_up_id=follow_up_id,
+            note=_optional_text("note", note, TEXT_MAX_CHARS),
+            actor=actor.principal,
+        )
+
+    def reassign_follow_up(self, actor: Actor, *, follow_up_id: str, owner: str) -> None:
+        """Give a follow-up to someone else."""
+        follow_up = self._follow_up(follow_up_id)
+        self._authorize_reviewer(actor, also=follow_up.owner)
+        owner = _text("owner", owner, NAME_MAX_CHARS)
+        if owner == follow_up.owner:
+            raise NoChangeError(f"{owner} already owns follow-up {follow_up_id}")
+        self.trigger_event(
+            self.FollowUpReassigned,
+            follow_up_id=follow_up_id,
+            owner=owner,
+            previous_owner=follow_up.owner,
+            actor=actor.principal,
+        )
+
+    def change_follow_up_due_date(
+        self, actor: Actor, *, follow_up_id: str, due_date: str, reason: str
+    ) -> None:
+        """Move a follow-up's due date, with the reason."""
+        follow_up = self._follow_up(follow_up_id)
+        self._authorize_reviewer(actor, also=follow_up.owner)
+        new_date = _due_date(due_date)
+        if new_date == follow_up.due_date:
+            raise NoChangeError(f"follow-up {follow_up_id} is already due {new_date}")
+        self.trigger_event(
+            self.FollowUpDueDateChanged,
+            follow_up_id=follow_up_id,
+            due_date=new_date,
+            previous_due_date=follow_up.due_date,
+            reason=_text("reason", reason, TEXT_MAX_CHARS),
+            actor=actor.principal,
+        )
+
+    def publish_postmortem(self, actor: Actor, *, no_follow_up_reason: str | None) -> None:
+        """Publish: needs a root cause, and follow-ups or a reason why none are needed."""
+        self._authorize_reviewer(actor)
+        if self.review.status == ReviewStatus.PUBLISHED:
+            raise IllegalTransitionError(
+                self.id, "postmortem-already-published", "the review is already published"
+            )
+        if self.review.root_cause is None:
+            raise IllegalTransitionError(
+                self.id, "postmortem-needs-root-cause", "record the root cause before publishing"
+            )
+        reason = _optional_text("no_follow_up_reason", no_follow_up_reason, TEXT_MAX_CHARS)
+        if not self.review.follow_ups and reason is None:
+            raise IllegalTransitionError(
+                self.id,
+                "postmortem-needs-follow-ups",
+                "add a follow-up, or give no_follow_up_reason",
+            )
+        self.trigger_event(
+            self.PostmortemPublished, no_follow_up_reason=reason, actor=actor.principal
+        )
+
+    def _check_fire_is_out(self) -> None:
+        if self.status == Status.OPEN:
+            raise IllegalTransitionError(
+                self.id,
+                "incident-not-resolved",
+                f"{self.display_id} is open; the review starts once it is resolved",
+            )
+
+    def _authorize_reviewer(self, actor: Actor, *, also: str | None = None) -> None:
+        """The facilitator or the acting IC (or `also`, e.g. a follow-up's owner); admins too."""
+        if self.review.status == ReviewStatus.NONE:
+            raise IllegalTransitionError(
+                self.id, "postmortem-not-started", f"{self.display_id} has no review yet"
+            )
+        self._authorize(
+            actor,
+            holders={self.review.facilitator, self.acting_commander, also},
+            needed="the review's facilitator or the acting incident commander",
+        )
+
+    def _follow_up(self, follow_up_id: str) -> FollowUp:
+        follow_up = self.review.follow_ups.get(follow_up_id)
+        if follow_up is None:
+            raise FollowUpNotFoundError(self.id, follow_up_id)
+        return follow_up
+
     # --- rules -------------------------------------------------------------------------
 
     def _check_not_closed(self) -> None:
@@ -434,7 +615,11 @@ def _optional_text(field: str, value: str | None, max_chars: int) -> str | None:
     return _text(field, value, max_chars)
 
 
-def _member(field: str, value: str, allowed: type[Role | Severity | Audience | Resolution]) -> str:
+def _member(
+    field: str,
+    value: str,
+    allowed: type[Role | Severity | Audience | Resolution | FactorCategory],
+) -> str:
     choices = [member.value for member in allowed]
     if value not in choices:
         raise InvalidFieldError(field, f"must be one of {', '.join(choices)}")
@@ -451,6 +636,13 @@ def _criteria(values: Iterable[str]) -> list[str]:
         if value not in allowed:
             raise InvalidFieldError("criteria", f"must be from {', '.join(allowed)}")
     return [str(Criterion(value).value) for value in chosen]
+
+
+def _due_date(value: str) -> str:
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise InvalidFieldError("due_date", "must be a date like 2026-12-31") from None
 
 
 def _names(field: str, values: Iterable[str]) -> list[str]:
