@@ -12,14 +12,19 @@ import asyncpg
 
 from shared.cadence import Cadence
 from shared.eventstore.store import RecordedEvent
-from shared.readmodels.ddl import INCIDENTS, TIMELINE
+from shared.readmodels.ddl import FOLLOW_UPS, INCIDENTS, TIMELINE
+from shared.readmodels.follow_ups import FollowUpRow, follow_up_id_of, project_follow_up
 from shared.readmodels.incidents import IncidentRow, project
 from shared.readmodels.tables import (
+    FOLLOW_UP_COLUMNS,
     INCIDENT_COLUMNS,
     TIMELINE_COLUMNS,
+    follow_up_from_record,
+    follow_up_record,
     incident_from_record,
     incident_record,
     timeline_record,
+    upsert_follow_ups_sql,
     upsert_incidents_sql,
 )
 from shared.readmodels.timeline import timeline_entry
@@ -58,6 +63,27 @@ async def apply_events(
         schema_name=schema,
         columns=TIMELINE_COLUMNS,
         records=[timeline_record(timeline_entry(e)) for e in events],
+    )
+    await _apply_follow_up_events(conn, events, schema)
+
+
+async def _apply_follow_up_events(
+    conn: asyncpg.Connection, events: Sequence[RecordedEvent], schema: str
+) -> None:
+    about = [(follow_up_id_of(e), e) for e in events]
+    relevant = [(i, e) for i, e in about if i is not None]
+    if not relevant:
+        return
+    records = await conn.fetch(
+        f"SELECT {', '.join(FOLLOW_UP_COLUMNS)} FROM {schema}.{FOLLOW_UPS} "
+        "WHERE id = any($1::uuid[])",
+        list({i for i, _ in relevant}),
+    )
+    rows: dict[UUID, FollowUpRow | None] = {r["id"]: follow_up_from_record(r) for r in records}
+    for follow_up_id, recorded in relevant:
+        rows[follow_up_id] = project_follow_up(rows.get(follow_up_id), recorded)
+    await conn.executemany(
+        upsert_follow_ups_sql(schema), [follow_up_record(r) for r in rows.values() if r]
     )
 
 

@@ -18,11 +18,14 @@ import asyncpg
 from services.projector.projector import PROJECTOR_NAME, apply_events
 from shared.cadence import Cadence
 from shared.eventstore.store import EventStore, RecordedEvent
-from shared.readmodels.ddl import INCIDENTS, TIMELINE, read_model_ddl
+from shared.readmodels.ddl import FOLLOW_UPS, INCIDENTS, TIMELINE, read_model_ddl
+from shared.readmodels.follow_ups import FollowUpRow, follow_up_id_of, project_follow_up
 from shared.readmodels.incidents import IncidentRow, project
 from shared.readmodels.tables import (
+    FOLLOW_UP_COLUMNS,
     INCIDENT_COLUMNS,
     TIMELINE_COLUMNS,
+    follow_up_record,
     incident_record,
     timeline_record,
 )
@@ -80,12 +83,14 @@ async def _rebuild(
     )
     head = await store.max_position()
     rows: dict[UUID, IncidentRow] = {}
+    follow_ups: dict[UUID, FollowUpRow | None] = {}
     position, events = 0, 0
     while True:
         batch = await store.read_log(after=position, limit=batch_size)
         if not batch:
             break
         await _fold_and_copy_timeline(pool, batch, rows, cadence)
+        _fold_follow_ups(batch, follow_ups)
         position, events = batch[-1].position, events + len(batch)
         if progress is not None:
             progress(position, max(head, position))
@@ -97,6 +102,12 @@ async def _rebuild(
             schema_name=BUILD_SCHEMA,
             columns=INCIDENT_COLUMNS,
             records=[incident_record(row) for row in rows.values()],
+        )
+        await conn.copy_records_to_table(
+            FOLLOW_UPS,
+            schema_name=BUILD_SCHEMA,
+            columns=FOLLOW_UP_COLUMNS,
+            records=[follow_up_record(row) for row in follow_ups.values() if row],
         )
         async with conn.transaction():
             position, caught_up = await _switch_over(conn, store, cadence, position, batch_size)
@@ -123,6 +134,13 @@ async def _fold_and_copy_timeline(
     )
 
 
+def _fold_follow_ups(batch: list[RecordedEvent], rows: dict[UUID, FollowUpRow | None]) -> None:
+    for recorded in batch:
+        follow_up_id = follow_up_id_of(recorded)
+        if follow_up_id is not None:
+            rows[follow_up_id] = project_follow_up(rows.get(follow_up_id), recorded)
+
+
 async def _switch_over(
     conn: asyncpg.Connection,
     store: EventStore,
@@ -140,10 +158,12 @@ async def _switch_over(
         await apply_events(conn, batch, cadence, schema=BUILD_SCHEMA)
         position, caught_up = batch[-1].position, caught_up + len(batch)
     await conn.execute(
-        f"LOCK TABLE public.{INCIDENTS}, public.{TIMELINE} IN ACCESS EXCLUSIVE MODE;"
-        f"DROP TABLE public.{INCIDENTS}, public.{TIMELINE};"
+        f"LOCK TABLE public.{INCIDENTS}, public.{TIMELINE}, public.{FOLLOW_UPS} "
+        "IN ACCESS EXCLUSIVE MODE;"
+        f"DROP TABLE public.{INCIDENTS}, public.{TIMELINE}, public.{FOLLOW_UPS};"
         f"ALTER TABLE {BUILD_SCHEMA}.{INCIDENTS} SET SCHEMA public;"
         f"ALTER TABLE {BUILD_SCHEMA}.{TIMELINE} SET SCHEMA public;"
+        f"ALTER TABLE {BUILD_SCHEMA}.{FOLLOW_UPS} SET SCHEMA public;"
     )
     await set_tracking(conn, PROJECTOR_NAME, position)
     return position, caught_up

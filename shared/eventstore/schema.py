@@ -12,7 +12,7 @@ from typing import Final
 
 import asyncpg
 
-from shared.readmodels.ddl import TRACKING_DDL, read_model_ddl
+from shared.readmodels.ddl import TRACKING_DDL, read_model_ddl, recreate_read_models_ddl
 from shared.webhooks.ddl import WEBHOOKS_DDL
 
 EVENTS_TABLE: Final = "irm_events"
@@ -76,6 +76,11 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
         TRACKING_DDL + read_model_ddl("public"),
     ),
     (3, "webhook subscriptions, deliveries and attempts", WEBHOOKS_DDL),
+    (
+        4,
+        "read models gain the review and follow-ups; rebuilt from the log",
+        recreate_read_models_ddl(),
+    ),
 )
 
 

@@ -7,6 +7,7 @@ from typing import Final
 INCIDENTS: Final = "rm_incidents"
 TIMELINE: Final = "rm_timeline"
 TRACKING: Final = "irm_tracking"
+FOLLOW_UPS: Final = "rm_follow_ups"
 
 
 def read_model_ddl(schema: str) -> str:
@@ -41,7 +42,11 @@ def read_model_ddl(schema: str) -> str:
         cadence_started_at timestamptz,
         next_customer_update_due timestamptz,
         customer_update_intervals integer NOT NULL,
-        customer_update_intervals_met integer NOT NULL
+        customer_update_intervals_met integer NOT NULL,
+        postmortem_status text NOT NULL,
+        postmortem_required boolean NOT NULL,
+        review_pending boolean NOT NULL,
+        factor_categories text[] NOT NULL
     );
     CREATE INDEX IF NOT EXISTS {INCIDENTS}_declared_idx ON {schema}.{INCIDENTS} (declared_at, id);
     CREATE INDEX IF NOT EXISTS {INCIDENTS}_status_idx ON {schema}.{INCIDENTS} (status, severity);
@@ -59,7 +64,33 @@ def read_model_ddl(schema: str) -> str:
         data jsonb NOT NULL,
         PRIMARY KEY (incident_id, version)
     );
+    CREATE TABLE IF NOT EXISTS {schema}.{FOLLOW_UPS} (
+        id uuid PRIMARY KEY,
+        incident_id uuid NOT NULL,
+        title text NOT NULL,
+        owner text NOT NULL,
+        due_date date NOT NULL,
+        ticket text,
+        status text NOT NULL,
+        added_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        completed_at timestamptz,
+        completed_by text,
+        completion_note text
+    );
+    CREATE INDEX IF NOT EXISTS {FOLLOW_UPS}_open_idx
+        ON {schema}.{FOLLOW_UPS} (status, due_date, id);
     """
+
+
+def recreate_read_models_ddl() -> str:
+    """Drop and recreate the read models, and send the projector back to the start of the
+    log: a migration that changes their shape rebuilds them from the events."""
+    return (
+        f"DROP TABLE IF EXISTS public.{INCIDENTS}, public.{TIMELINE}, public.{FOLLOW_UPS};"
+        + read_model_ddl("public")
+        + f"UPDATE {TRACKING} SET notification_id = 0 WHERE application_name = 'projector';"
+    )
 
 
 TRACKING_DDL: Final = f"""

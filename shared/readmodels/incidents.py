@@ -52,6 +52,10 @@ class IncidentRow:
     next_customer_update_due: datetime | None = None
     customer_update_intervals: int = 0
     customer_update_intervals_met: int = 0
+    postmortem_status: str = "none"
+    postmortem_required: bool = False
+    review_pending: bool = False
+    factor_categories: list[str] = field(default_factory=list)
 
     @property
     def reference(self) -> str:
@@ -74,14 +78,16 @@ def project(row: IncidentRow | None, recorded: RecordedEvent, cadence: Cadence) 
     data = event_data(recorded.event)
     at: datetime = recorded.event.timestamp
     if name == "Declared":
-        return _with_due(_declared(recorded, data, at), cadence)
+        return _with_review_flags(_with_due(_declared(recorded, data, at), cadence))
     if row is None:
         raise ProjectionError(f"{name} of {recorded.originator_id} arrived before Declared")
     apply = _HANDLERS.get(name)
     changed = apply(row, data, at) if apply is not None else row
-    return _with_due(
-        replace(changed, version=recorded.version, position=recorded.position, updated_at=at),
-        cadence,
+    return _with_review_flags(
+        _with_due(
+            replace(changed, version=recorded.version, position=recorded.position, updated_at=at),
+            cadence,
+        )
     )
 
 
@@ -180,6 +186,28 @@ def _with_due(row: IncidentRow, cadence: Cadence) -> IncidentRow:
     )
 
 
+def _postmortem_started(row: IncidentRow, data: dict[str, Any], at: datetime) -> IncidentRow:
+    return replace(row, postmortem_status="started")
+
+
+def _postmortem_published(row: IncidentRow, data: dict[str, Any], at: datetime) -> IncidentRow:
+    return replace(row, postmortem_status="published")
+
+
+def _factor_added(row: IncidentRow, data: dict[str, Any], at: datetime) -> IncidentRow:
+    categories = sorted({*row.factor_categories, data["category"]})
+    return replace(row, factor_categories=categories)
+
+
+def _with_review_flags(row: IncidentRow) -> IncidentRow:
+    """P1 and P2 need a review; it is pending until published (seed section 9)."""
+    required = row.severity in ("P1", "P2")
+    pending = required and row.postmortem_status != "published"
+    if (required, pending) == (row.postmortem_required, row.review_pending):
+        return row
+    return replace(row, postmortem_required=required, review_pending=pending)
+
+
 _HANDLERS: dict[str, Callable[[IncidentRow, dict[str, Any], datetime], IncidentRow]] = {
     "RoleAssigned": _role_assigned,
     "SeverityChanged": _severity_changed,
@@ -189,4 +217,7 @@ _HANDLERS: dict[str, Callable[[IncidentRow, dict[str, Any], datetime], IncidentR
     "Resolved": _resolved,
     "Closed": _closed,
     "Reopened": _reopened,
+    "PostmortemStarted": _postmortem_started,
+    "PostmortemPublished": _postmortem_published,
+    "ContributingFactorAdded": _factor_added,
 }

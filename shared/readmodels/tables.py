@@ -7,7 +7,8 @@ from typing import Any, Final
 import asyncpg
 import orjson
 
-from shared.readmodels.ddl import INCIDENTS
+from shared.readmodels.ddl import FOLLOW_UPS, INCIDENTS
+from shared.readmodels.follow_ups import FollowUpRow
 from shared.readmodels.incidents import IncidentRow
 from shared.readmodels.timeline import TimelineEntry
 
@@ -41,6 +42,10 @@ INCIDENT_COLUMNS: Final = (
     "next_customer_update_due",
     "customer_update_intervals",
     "customer_update_intervals_met",
+    "postmortem_status",
+    "postmortem_required",
+    "review_pending",
+    "factor_categories",
 )
 TIMELINE_COLUMNS: Final = (
     "incident_id",
@@ -51,6 +56,20 @@ TIMELINE_COLUMNS: Final = (
     "type",
     "summary",
     "data",
+)
+FOLLOW_UP_COLUMNS: Final = (
+    "id",
+    "incident_id",
+    "title",
+    "owner",
+    "due_date",
+    "ticket",
+    "status",
+    "added_at",
+    "updated_at",
+    "completed_at",
+    "completed_by",
+    "completion_note",
 )
 _JSON_COLUMNS: Final = frozenset({"roles", "tickets", "data"})
 
@@ -64,6 +83,27 @@ def upsert_incidents_sql(schema: str) -> str:
         f"INSERT INTO {schema}.{INCIDENTS} ({columns}) VALUES ({values}) "
         f"ON CONFLICT (id) DO UPDATE SET {updates}"
     )
+
+
+def upsert_follow_ups_sql(schema: str) -> str:
+    """INSERT … ON CONFLICT UPDATE of follow-up rows, parameters in FOLLOW_UP_COLUMNS order."""
+    columns = ", ".join(FOLLOW_UP_COLUMNS)
+    values = ", ".join(f"${i}" for i in range(1, len(FOLLOW_UP_COLUMNS) + 1))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in FOLLOW_UP_COLUMNS if c != "id")
+    return (
+        f"INSERT INTO {schema}.{FOLLOW_UPS} ({columns}) VALUES ({values}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}"
+    )
+
+
+def follow_up_record(row: FollowUpRow) -> tuple[Any, ...]:
+    """A FollowUpRow as database values, in FOLLOW_UP_COLUMNS order."""
+    return tuple(getattr(row, c) for c in FOLLOW_UP_COLUMNS)
+
+
+def follow_up_from_record(record: asyncpg.Record) -> FollowUpRow:
+    """A FollowUpRow from a selected `rm_follow_ups` row."""
+    return FollowUpRow(**{c: record[c] for c in FOLLOW_UP_COLUMNS})
 
 
 def incident_record(row: IncidentRow) -> tuple[Any, ...]:
@@ -94,6 +134,6 @@ def _to_db(column: str, value: Any) -> Any:
 def _from_db(column: str, value: Any) -> Any:
     if column in _JSON_COLUMNS:
         return orjson.loads(value)
-    if isinstance(value, list) or column not in ("criteria", "services"):
+    if isinstance(value, list) or column not in ("criteria", "services", "factor_categories"):
         return value
     return list(value)

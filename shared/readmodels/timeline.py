@@ -116,6 +116,53 @@ def _customer_update_overdue(actor: str, d: dict[str, Any]) -> str:
     )
 
 
+def _postmortem_started(actor: str, d: dict[str, Any]) -> str:
+    return f"{actor} started the post-incident review, facilitated by {d['facilitator']}"
+
+
+def _root_cause_recorded(actor: str, d: dict[str, Any]) -> str:
+    return f"{actor} recorded the root cause: {_clip(d['text'])}"
+
+
+def _factor_added(actor: str, d: dict[str, Any]) -> str:
+    return f"{actor} added a contributing factor ({d['category']}): {_clip(d['text'])}"
+
+
+def _recommendation_added(actor: str, d: dict[str, Any]) -> str:
+    return f"{actor} recommended: {_clip(d['text'])}"
+
+
+def _follow_up_added(actor: str, d: dict[str, Any]) -> str:
+    return f"{actor} added follow-up {_clip(d['title'])!r} for {d['owner']}, due {d['due_date']}"
+
+
+def _follow_up_completed(actor: str, d: dict[str, Any]) -> str:
+    return _with_reason(f"{actor} completed follow-up {_short(d['follow_up_id'])}", d.get("note"))
+
+
+def _follow_up_reassigned(actor: str, d: dict[str, Any]) -> str:
+    return (
+        f"{actor} reassigned follow-up {_short(d['follow_up_id'])} "
+        f"from {d['previous_owner']} to {d['owner']}"
+    )
+
+
+def _follow_up_due_date_changed(actor: str, d: dict[str, Any]) -> str:
+    text = (
+        f"{actor} moved follow-up {_short(d['follow_up_id'])} "
+        f"from {d['previous_due_date']} to {d['due_date']}"
+    )
+    return _with_reason(text, d["reason"])
+
+
+def _postmortem_published(actor: str, d: dict[str, Any]) -> str:
+    return f"{actor} published the post-incident review"
+
+
+def _short(identifier: str) -> str:
+    return str(identifier)[:8]
+
+
 _SUMMARIES: dict[str, Callable[[str, dict[str, Any]], str]] = {
     "Declared": _declared,
     "RoleAssigned": _role_assigned,
@@ -128,4 +175,13 @@ _SUMMARIES: dict[str, Callable[[str, dict[str, Any]], str]] = {
     "Closed": _closed,
     "Reopened": _reopened,
     "CustomerUpdateOverdue": _customer_update_overdue,
+    "PostmortemStarted": _postmortem_started,
+    "RootCauseRecorded": _root_cause_recorded,
+    "ContributingFactorAdded": _factor_added,
+    "RecommendationAdded": _recommendation_added,
+    "FollowUpAdded": _follow_up_added,
+    "FollowUpCompleted": _follow_up_completed,
+    "FollowUpReassigned": _follow_up_reassigned,
+    "FollowUpDueDateChanged": _follow_up_due_date_changed,
+    "PostmortemPublished": _postmortem_published,
 }
