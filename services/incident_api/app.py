@@ -13,10 +13,12 @@ from services.incident_api.commands import IncidentCommands
 from services.incident_api.deps import Services, TokenCache
 from services.incident_api.error_handlers import install_error_handlers
 from services.incident_api.routes import (
+    follow_ups,
     health,
     incident_queries,
     incidents,
     metrics,
+    postmortem,
     subscriptions,
 )
 from services.incident_api.routes.health import ApiMetrics
@@ -71,6 +73,8 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
     app.include_router(incidents.router)
     app.include_router(metrics.router)
     app.include_router(subscriptions.router)
+    app.include_router(postmortem.router)
+    app.include_router(follow_ups.router)
     return app
 
 

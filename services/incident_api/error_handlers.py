@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.incident_api.problems import ProblemError, problem_response
 from shared.domain.errors import (
     DomainError,
+    FollowUpNotFoundError,
     IllegalTransitionError,
     InvalidFieldError,
     NoChangeError,
@@ -99,6 +100,8 @@ async def _domain(request: Request, exc: Exception) -> Response:
             field=exc.field,
             errors=[{"field": exc.field, "message": exc.message, "code": "domain"}],
         )
+    elif isinstance(exc, FollowUpNotFoundError):
+        problem = ProblemError(404, exc.rule, "Follow-up not found", str(exc))
     elif isinstance(exc, NotAuthorizedError):
         problem = ProblemError(
             403, "not-incident-authority", "Not allowed on this incident", str(exc)

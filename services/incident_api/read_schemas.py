@@ -9,7 +9,12 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from shared.readmodels.incidents import IncidentRow
-from shared.readmodels.metrics import CadenceCompliance, DurationStats, IncidentMetrics
+from shared.readmodels.metrics import (
+    CadenceCompliance,
+    DurationStats,
+    FollowUpMetrics,
+    IncidentMetrics,
+)
 from shared.readmodels.timeline import TimelineEntry
 
 
@@ -159,6 +164,31 @@ class CadenceRead(BaseModel):
         )
 
 
+class FollowUpMetricsRead(BaseModel):
+    """Follow-up actions of the incidents in the window."""
+
+    total: int
+    completed: int
+    completed_on_time: int
+    on_time_ratio: float | None
+    open: int
+    overdue: int
+    median_days_to_complete: float | None
+
+    @classmethod
+    def of(cls, metrics: FollowUpMetrics) -> FollowUpMetricsRead:
+        """From computed follow-up metrics."""
+        return cls(
+            total=metrics.total,
+            completed=metrics.completed,
+            completed_on_time=metrics.completed_on_time,
+            on_time_ratio=metrics.on_time_ratio,
+            open=metrics.open,
+            overdue=metrics.overdue,
+            median_days_to_complete=metrics.median_days_to_complete,
+        )
+
+
 class MetricsRead(BaseModel):
     """Incident metrics over a window of declaration times; see docs/metrics.md."""
 
@@ -174,10 +204,22 @@ class MetricsRead(BaseModel):
     update_cadence: CadenceRead
     reopens: int
     reopened_incidents: int
+    reviews_pending: int
+    follow_ups: FollowUpMetricsRead
+    by_service: dict[str, int]
+    by_factor_category: dict[str, int]
 
     @classmethod
     def of(
-        cls, metrics: IncidentMetrics, *, since: datetime, until: datetime, severity: str | None
+        cls,
+        metrics: IncidentMetrics,
+        *,
+        since: datetime,
+        until: datetime,
+        severity: str | None,
+        follow_ups: FollowUpMetrics,
+        by_service: dict[str, int],
+        by_factor_category: dict[str, int],
     ) -> MetricsRead:
         """From computed metrics and the window they cover."""
         return cls(
@@ -193,4 +235,8 @@ class MetricsRead(BaseModel):
             update_cadence=CadenceRead.of(metrics.update_cadence),
             reopens=metrics.reopens,
             reopened_incidents=metrics.reopened_incidents,
+            reviews_pending=metrics.reviews_pending,
+            follow_ups=FollowUpMetricsRead.of(follow_ups),
+            by_service=by_service,
+            by_factor_category=by_factor_category,
         )

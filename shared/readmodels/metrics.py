@@ -7,9 +7,11 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+from shared.domain.review import FactorCategory
 from shared.domain.values import Severity, Status
+from shared.readmodels.follow_ups import FollowUpRow
 from shared.readmodels.incidents import IncidentRow
 
 
@@ -62,6 +64,7 @@ class IncidentMetrics:
     update_cadence: CadenceCompliance
     reopens: int
     reopened_incidents: int
+    reviews_pending: int
 
 
 def compute_metrics(rows: Iterable[IncidentRow], *, now: datetime) -> IncidentMetrics:
@@ -85,7 +88,51 @@ def compute_metrics(rows: Iterable[IncidentRow], *, now: datetime) -> IncidentMe
         update_cadence=cadence_compliance(rows, now=now),
         reopens=sum(r.reopen_count for r in rows),
         reopened_incidents=sum(1 for r in rows if r.reopen_count > 0),
+        reviews_pending=sum(1 for r in rows if r.review_pending),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpMetrics:
+    """How follow-up actions are being tracked to completion."""
+
+    total: int
+    completed: int
+    completed_on_time: int
+    open: int
+    overdue: int
+    median_days_to_complete: float | None
+
+    @property
+    def on_time_ratio(self) -> float | None:
+        """Share of completed follow-ups done by their due date."""
+        return None if self.completed == 0 else self.completed_on_time / self.completed
+
+
+def compute_follow_up_metrics(rows: Iterable[FollowUpRow], *, today: date) -> FollowUpMetrics:
+    """Completion, timeliness and backlog of follow-ups."""
+    rows = list(rows)
+    done = [r for r in rows if r.completed_at is not None]
+    days = [(r.completed_at - r.added_at).total_seconds() / 86_400 for r in done if r.completed_at]
+    return FollowUpMetrics(
+        total=len(rows),
+        completed=len(done),
+        completed_on_time=sum(1 for r in done if r.completed_on_time),
+        open=sum(1 for r in rows if r.status == "open"),
+        overdue=sum(1 for r in rows if r.overdue(today)),
+        median_days_to_complete=statistics.median(days) if days else None,
+    )
+
+
+def count_by_service(rows: Iterable[IncidentRow]) -> dict[str, int]:
+    """Incidents per affected service (an incident counts once for each of its services)."""
+    return dict(sorted(Counter(s for r in rows for s in r.services).items()))
+
+
+def count_by_factor_category(rows: Iterable[IncidentRow]) -> dict[str, int]:
+    """Incidents per contributing-factor category, so recurring causes stand out."""
+    counts = Counter(c for r in rows for c in r.factor_categories)
+    return {c.value: counts.get(c.value, 0) for c in FactorCategory}
 
 
 def cadence_compliance(rows: Iterable[IncidentRow], *, now: datetime) -> CadenceCompliance:

@@ -1,0 +1,25 @@
+"""ETag and If-Match: an incident's version is its entity tag."""
+
+from __future__ import annotations
+
+from services.incident_api.problems import ProblemError
+
+
+def etag(version: int) -> str:
+    """The ETag of an incident at `version`."""
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """`"3"`, `W/"3"` or `3` mean version 3; `*` or no header means any version."""
+    if value is None or value.strip() == "*":
+        return None
+    cleaned = value.strip().removeprefix("W/").strip('"')
+    if not cleaned.isdigit():
+        raise ProblemError(
+            400,
+            "invalid-if-match",
+            "If-Match must be an incident version",
+            f'expected an ETag such as "3", got {value!r}',
+        )
+    return int(cleaned)
