@@ -81,10 +81,12 @@ async def check_url(url: str, allowlist: Allowlist) -> None:
     if parts.username or parts.password:
         raise UnsafeUrlError("credentials in the URL are not allowed; use the signing secret")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port
     except ValueError as error:
         raise UnsafeUrlError("the URL's port is not valid") from error
-    for address in await _resolve(host, port):
+    if port == 0:  # no receiver listens on it, and `port or …` below would take it for none
+        raise UnsafeUrlError("the URL's port is not valid")
+    for address in await _resolve(host, port or (443 if parts.scheme == "https" else 80)):
         if is_internal(address) and not allowlist.admits(host, address):
             raise UnsafeUrlError(
                 f"{host} resolves to {address}, an internal address; "
