@@ -30,7 +30,12 @@ def next_reminder_due(incident: Incident, cadence: Cadence) -> datetime | None:
     if incident.status != Status.OPEN or incident.severity not in cadence:
         return None
     interval = cadence[incident.severity]
-    return incident.customer_contact_at + interval * (incident.overdue_reminders + 1)
+    due = incident.customer_contact_at + interval * (incident.overdue_reminders + 1)
+    if incident.last_overdue_due_at is not None:
+        # A raised severity shortens the interval; the next reminder still comes one full
+        # interval after the last one, never at or before it (which the incident refuses).
+        due = max(due, incident.last_overdue_due_at + interval)
+    return due
 
 
 class Reminders:

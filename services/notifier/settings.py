@@ -44,7 +44,7 @@ def parse_schedule(text: str) -> list[timedelta]:
     """`0,5,300` → delays in seconds; at least one, none negative."""
     try:
         delays = [timedelta(seconds=float(part)) for part in text.split(",") if part.strip()]
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise ValueError(f"retry schedule must be comma-separated seconds, got {text!r}") from error
     if not delays or any(d < timedelta(0) for d in delays):
         raise ValueError("retry schedule needs at least one delay, none negative")
