@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Annotated
 
 import asyncpg
+from fastapi import Query
 
 from services.incident_api.problems import ProblemError
 from services.projector.projector import PROJECTOR_NAME
 from shared.tracking import tracked_position
 
 _POLL_SECONDS = 0.02
+
+MinPosition = Annotated[
+    int | None,
+    Query(ge=0, description="Wait (bounded) until the read model includes this log position."),
+]
 
 
 async def wait_for_projection(pool: asyncpg.Pool, min_position: int, wait_seconds: float) -> None:

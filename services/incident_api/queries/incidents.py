@@ -24,6 +24,14 @@ SORT_KEYS: Final[dict[str, str]] = {
     "severity": "coalesce(severity, 'P9')",
 }
 DEFAULT_SORT: Final = "-declared_at"
+# The Python type of each sort key's value, so a tampered cursor is refused, not sent to SQL.
+_CURSOR_TYPES: Final[dict[str, type]] = {
+    "declared_at": datetime,
+    "updated_at": datetime,
+    "number": int,
+    "severity": str,
+}
+_BIGINT_LIMIT: Final = 2**63
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,8 @@ class IncidentFilter:
         if self.declared_until is not None:
             add("declared_at < $?", self.declared_until)
         if self.update_overdue is not None:
-            overdue = "(status = 'open' AND next_customer_update_due < now())"
+            # coalesce: with nothing due the comparison is NULL, and NOT NULL would drop the row.
+            overdue = "(status = 'open' AND coalesce(next_customer_update_due < now(), false))"
             conditions.append(overdue if self.update_overdue else f"NOT {overdue}")
         if self.q:
             escaped = self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -151,6 +160,8 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, UUID]:
         value = payload["v"]
         if payload.get("t") == "dt":
             value = datetime.fromisoformat(value)
+        if not _fits(sort.removeprefix("-"), value):
+            raise ValueError("cursor value does not fit the sort key")
         return value, UUID(payload["id"])
     except (ValueError, KeyError, TypeError) as error:
         raise ProblemError(
@@ -160,3 +171,12 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, UUID]:
             "pass back next_cursor unchanged, with the same sort",
             field="cursor",
         ) from error
+
+
+def _fits(key: str, value: Any) -> bool:
+    """Whether a cursor's value has the type (and range) of the sort key's column."""
+    if isinstance(value, bool) or not isinstance(value, _CURSOR_TYPES[key]):
+        return False
+    if isinstance(value, datetime):
+        return value.tzinfo is not None
+    return not isinstance(value, int) or -_BIGINT_LIMIT <= value < _BIGINT_LIMIT

@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from services.incident_api.deps import Reader, ServicesDep
 from services.incident_api.problems import ProblemError
-from services.incident_api.queries.freshness import wait_for_projection
+from services.incident_api.queries.freshness import MinPosition, wait_for_projection
 from services.incident_api.queries.incidents import (
     DEFAULT_SORT,
     IncidentFilter,
@@ -31,11 +31,6 @@ from shared.eventstore.repository import IncidentNotFoundError
 from shared.readmodels.markdown import timeline_markdown
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
-
-MinPosition = Annotated[
-    int | None,
-    Query(ge=0, description="Wait (bounded) until the read model includes this log position."),
-]
 
 
 @router.get("")
@@ -59,6 +54,8 @@ async def list_incidents_route(
     min_position: MinPosition = None,
 ) -> IncidentPageRead:
     """Incidents matching every given filter, in a stable order, a page at a time."""
+    _check_has_zone("declared_since", declared_since)
+    _check_has_zone("declared_until", declared_until)
     await _wait(services, min_position)
     page = await list_incidents(
         services.pool,
@@ -98,14 +95,7 @@ async def get_incident(
 ) -> IncidentView | IncidentRead:
     """The incident from the read model; with `as_of`, rebuilt from its events up to then."""
     if as_of is not None:
-        if as_of.tzinfo is None:
-            raise ProblemError(
-                422,
-                "validation-error",
-                "Request is invalid",
-                "as_of: needs a time zone, e.g. 2026-11-26T03:12:00Z",
-                field="as_of",
-            )
+        _check_has_zone("as_of", as_of)
         incident = await services.repository.get_as_of(incident_id, as_of)
         response.headers["ETag"] = f'"{incident.version}"'
         return IncidentRead.of(incident)
@@ -149,6 +139,18 @@ async def get_timeline(
 async def _wait(services: ServicesDep, min_position: int | None) -> None:
     if min_position is not None:
         await wait_for_projection(services.pool, min_position, services.read_wait_seconds)
+
+
+def _check_has_zone(name: str, moment: datetime | None) -> None:
+    # asyncpg would read a time without a zone in this process's local zone, whatever it is.
+    if moment is not None and moment.tzinfo is None:
+        raise ProblemError(
+            422,
+            "validation-error",
+            "Request is invalid",
+            f"{name}: needs a time zone, e.g. 2026-11-26T03:12:00Z",
+            field=name,
+        )
 
 
 def _wants(accept: str | None) -> Literal["markdown", "json"]:
