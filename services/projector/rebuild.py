@@ -157,10 +157,11 @@ async def _switch_over(
             break
         await apply_events(conn, batch, cadence, schema=BUILD_SCHEMA)
         position, caught_up = batch[-1].position, caught_up + len(batch)
+    live = f"public.{INCIDENTS}, public.{TIMELINE}, public.{FOLLOW_UPS}"
+    # Recreating any live table someone dropped by hand keeps the swap below total.
     await conn.execute(
-        f"LOCK TABLE public.{INCIDENTS}, public.{TIMELINE}, public.{FOLLOW_UPS} "
-        "IN ACCESS EXCLUSIVE MODE;"
-        f"DROP TABLE public.{INCIDENTS}, public.{TIMELINE}, public.{FOLLOW_UPS};"
+        read_model_ddl("public") + f"LOCK TABLE {live} IN ACCESS EXCLUSIVE MODE;"
+        f"DROP TABLE {live};"
         f"ALTER TABLE {BUILD_SCHEMA}.{INCIDENTS} SET SCHEMA public;"
         f"ALTER TABLE {BUILD_SCHEMA}.{TIMELINE} SET SCHEMA public;"
         f"ALTER TABLE {BUILD_SCHEMA}.{FOLLOW_UPS} SET SCHEMA public;"
