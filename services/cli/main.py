@@ -1,31 +1,25 @@
-"""`irm`: run the service, and manage what it needs, from one console script."""
+"""`irm`: run the services, and manage what they need, from one console script.
+
+Each command imports what it runs only when it runs, so `irm projector` does not pay for
+FastAPI and `irm tokens create` starts quickly; a restarted worker is back sooner.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager, suppress
-from typing import Annotated, Any
+from collections.abc import Coroutine
+from contextlib import suppress
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
 from rich.console import Console
-from rich.progress import Progress
 
-from services.incident_api.app import create_app
-from services.incident_api.settings import ApiSettings
-from services.notifier.runner import notifier_running, run_notifier
-from services.notifier.settings import NotifierSettings
-from services.projector.rebuild import RebuildResult, rebuild_read_models
-from services.projector.runner import projector_running, run_projector
-from services.projector.settings import ProjectorSettings
-from shared.database import Database, open_database
-from shared.eventstore.mapper import build_mapper
-from shared.eventstore.store import EventStore
 from shared.logs import configure_logging
-from shared.settings import CommonSettings
-from shared.tokens import Scope, count_tokens, create_token
+from shared.tokens import Scope
+
+if TYPE_CHECKING:
+    from shared.settings import CommonSettings
 
 app = typer.Typer(help="Incident response management on an event log.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -47,6 +41,9 @@ def serve(
 ) -> None:
     """Run the API, the projector and the notifier in one process (embedded PostgreSQL
     unless IRM_DATABASE_URL is set)."""
+    from services.cli import serve as serving
+    from services.incident_api.settings import ApiSettings
+
     overrides: dict[str, object] = {}
     if host is not None:
         overrides["host"] = host
@@ -54,55 +51,7 @@ def serve(
         overrides["port"] = port
     settings = ApiSettings(**overrides)  # type: ignore[arg-type]
     configure_logging(settings.log_level)
-    asyncio.run(_serve(settings))
-
-
-async def _serve(settings: ApiSettings) -> None:
-    async with (
-        open_database(settings) as database,
-        projector_running(database, ProjectorSettings()),
-        notifier_running(database, NotifierSettings()),
-    ):
-        await _offer_first_token(database)
-        config = uvicorn.Config(
-            create_app(settings, database=database),
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-        )
-        console.print(f"Incident API on http://{settings.host}:{settings.port} (docs at /docs)")
-        await _GracefulServer(config).serve()
-
-
-class _GracefulServer(uvicorn.Server):
-    """A uvicorn server whose graceful shutdown on SIGINT/SIGTERM is the end of the story.
-
-    uvicorn re-raises the signal after shutting down; that would kill the process before the
-    database pool closes and the embedded PostgreSQL stops, so the signal is consumed here.
-    """
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        """Let uvicorn handle the signals, then forget them."""
-        with super().capture_signals():
-            try:
-                yield
-            finally:
-                self._captured_signals.clear()
-
-
-async def _offer_first_token(database: Database) -> None:
-    """On a database with no tokens, make an admin token so a new user is never locked out."""
-    if await count_tokens(database.pool) > 0:
-        return
-    token = await create_token(database.pool, principal="admin", scope=Scope.ADMIN)
-    console.print(
-        "[bold]No API tokens existed, so one was created for principal 'admin' "
-        "(scope admin). It is shown only this once:[/bold]"
-    )
-    console.print(f"  {token}", highlight=False, soft_wrap=True)
-    console.print("More: irm tokens create --principal NAME --scope read|write|admin")
+    asyncio.run(serving.serve(settings, console))
 
 
 @tokens_app.command("create")
@@ -111,6 +60,8 @@ def tokens_create(
     scope: Annotated[Scope, typer.Option(help="read, write or admin.")] = Scope.WRITE,
 ) -> None:
     """Create an API token and print it once; only its hash is stored."""
+    from shared.settings import CommonSettings
+
     settings = CommonSettings()
     configure_logging(settings.log_level)
     token = asyncio.run(_create_token(settings, principal, scope))
@@ -118,6 +69,9 @@ def tokens_create(
 
 
 async def _create_token(settings: CommonSettings, principal: str, scope: Scope) -> str:
+    from shared.database import open_database
+    from shared.tokens import create_token
+
     async with open_database(settings) as database:
         return await create_token(database.pool, principal=principal, scope=scope)
 
@@ -127,27 +81,12 @@ def projector(ctx: typer.Context) -> None:
     """Run the projector until stopped (SIGINT or SIGTERM)."""
     if ctx.invoked_subcommand is not None:
         return
+    from services.cli import workers
+    from services.projector.settings import ProjectorSettings
+
     settings = ProjectorSettings()
     configure_logging(settings.log_level)
-    asyncio.run(_until_signalled(_run_projector(settings)))
-
-
-async def _run_projector(settings: ProjectorSettings) -> None:
-    async with open_database(settings) as database:
-        await run_projector(database, settings)
-
-
-@app.command()
-def notifier() -> None:
-    """Run the notifier until stopped: webhooks, retries and overdue-update reminders."""
-    settings = NotifierSettings()
-    configure_logging(settings.log_level)
-    asyncio.run(_until_signalled(_run_notifier(settings)))
-
-
-async def _run_notifier(settings: NotifierSettings) -> None:
-    async with open_database(settings) as database:
-        await run_notifier(database, settings)
+    asyncio.run(_until_signalled(workers.projector(settings)))
 
 
 @projector_app.command("rebuild")
@@ -155,27 +94,27 @@ def projector_rebuild(
     batch_size: Annotated[int, typer.Option(min=1, help="Events read per batch.")] = 5_000,
 ) -> None:
     """Rebuild every read model from the log, then switch over atomically."""
+    from services.cli import workers
+    from services.projector.settings import ProjectorSettings
+
     settings = ProjectorSettings()
     configure_logging(settings.log_level)
-    result = asyncio.run(_rebuild(settings, batch_size))
+    result = asyncio.run(workers.rebuild(settings, batch_size, console))
     console.print(
         f"Rebuilt {result.incidents} incidents from {result.events} events "
         f"(up to position {result.position})."
     )
 
 
-async def _rebuild(settings: ProjectorSettings, batch_size: int) -> RebuildResult:
-    async with open_database(settings) as database:
-        store = EventStore(database.pool, build_mapper())
-        with Progress(console=console, transient=False) as progress:
-            task = progress.add_task("replaying the log", total=None)
+@app.command()
+def notifier() -> None:
+    """Run the notifier until stopped: webhooks, retries and overdue-update reminders."""
+    from services.cli import workers
+    from services.notifier.settings import NotifierSettings
 
-            def report(position: int, head: int) -> None:
-                progress.update(task, completed=position, total=head)
-
-            return await rebuild_read_models(
-                database.pool, store, settings.cadence(), batch_size=batch_size, progress=report
-            )
+    settings = NotifierSettings()
+    configure_logging(settings.log_level)
+    asyncio.run(_until_signalled(workers.notifier(settings)))
 
 
 async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
