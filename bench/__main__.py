@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--json PATH]`: run every benchmark, print one table, save JSON."""
+"""`python -m bench [--quick] [--json PATH] [--only NAME]`: run the benchmarks, print one table."""
 
 from __future__ import annotations
 
@@ -8,20 +8,34 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import asyncpg
 from rich.console import Console
 
-from bench import append, load_time
+from bench import (
+    append,
+    http_commands,
+    load_time,
+    memory,
+    projection_lag,
+    rebuild_rate,
+    webhook_latency,
+)
 from bench.report import Row, print_rows, write_json
 from bench.server import server_url
 
 DEFAULT_JSON = Path(__file__).parent / "results" / "latest.json"
-WIDTH_WHEN_PIPED = 200
+WIDTH_WHEN_PIPED = 240
 """Rich would wrap the table at 80 columns when writing to a file or a pipe."""
 
 Benchmark = Callable[..., Awaitable[list[Row]]]
 BENCHMARKS: tuple[tuple[str, Benchmark], ...] = (
     ("load_time", load_time.run),
     ("append", append.run),
+    ("http_commands", http_commands.run),
+    ("memory", memory.run),
+    ("projection_lag", projection_lag.run),
+    ("rebuild", rebuild_rate.run),
+    ("webhooks", webhook_latency.run),
 )
 
 
@@ -37,19 +51,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_JSON,
         help=f"where to write rows (default {DEFAULT_JSON})",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[name for name, _ in BENCHMARKS],
+        help="run only this benchmark (repeatable)",
+    )
     return parser.parse_args(argv)
 
 
-async def run_all(*, quick: bool, console: Console) -> tuple[list[Row], dict[str, float]]:
-    """Run the benchmarks on one server; returns the rows and each benchmark's duration."""
+async def run_all(
+    *, quick: bool, console: Console, only: list[str] | None = None
+) -> tuple[list[Row], dict[str, float], str]:
+    """Run the benchmarks on one server; returns the rows, each one's duration, and the
+    server's version."""
     rows: list[Row] = []
     durations: dict[str, float] = {}
     async with server_url() as url:
+        version = await server_version(url)
         for name, benchmark in BENCHMARKS:
+            if only and name not in only:
+                continue
             start = time.perf_counter()
             rows += await benchmark(url, quick=quick, console=console)
             durations[name] = time.perf_counter() - start
-    return rows, durations
+    return rows, durations, version
+
+
+async def server_version(url: str) -> str:
+    """PostgreSQL's version, for the record."""
+    conn = await asyncpg.connect(url)
+    try:
+        return str(await conn.fetchval("SHOW server_version"))
+    finally:
+        await conn.close()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -57,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     log = Console(stderr=True)
     started = time.perf_counter()
-    rows, durations = asyncio.run(run_all(quick=args.quick, console=log))
+    rows, durations, version = asyncio.run(run_all(quick=args.quick, console=log, only=args.only))
     durations["total"] = time.perf_counter() - started
     mode = "quick" if args.quick else "full"
     out = Console()
@@ -66,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     print_rows(out, rows, title=f"irm benchmarks ({mode}); ratio = ours / baseline")
     took = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in durations.items())
     out.print(f"took: {took}")
-    write_json(args.json, rows, quick=args.quick, durations=durations)
+    write_json(args.json, rows, quick=args.quick, durations=durations, postgres=version)
     out.print(f"rows written to {args.json}")
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder
 
 from bench.server import conn_params
+from shared.eventstore.mapper import FollowUpAsDict, ReviewAsDict
 
 APP_NAME = "EsBaseline"
 
@@ -20,6 +22,12 @@ class EsBaseline(Application[UUID]):
 
     name = APP_NAME
     is_snapshotting_enabled = True
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """eventsourcing's defaults plus the review's state, which snapshots carry."""
+        super().register_transcodings(transcoder)
+        transcoder.register(ReviewAsDict())
+        transcoder.register(FollowUpAsDict())
 
 
 def open_baseline(url: str) -> EsBaseline:

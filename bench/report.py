@@ -53,7 +53,9 @@ def render(rows: list[Row], *, title: str) -> Table:
     return table
 
 
-def write_json(path: Path, rows: list[Row], *, quick: bool, durations: dict[str, float]) -> None:
+def write_json(
+    path: Path, rows: list[Row], *, quick: bool, durations: dict[str, float], postgres: str
+) -> None:
     """Write the rows, with when and where they were measured, to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = {
@@ -61,7 +63,10 @@ def write_json(path: Path, rows: list[Row], *, quick: bool, durations: dict[str,
         "quick": quick,
         "machine": {
             "cpus": os.cpu_count(),
+            "cpu_model": _cpu_model(),
+            "memory_gib": _memory_gib(),
             "python": platform.python_version(),
+            "postgresql": postgres,
             "platform": platform.platform(),
         },
         "durations_s": {k: round(v, 1) for k, v in durations.items()},
@@ -79,3 +84,20 @@ def _holds(holds: bool | None) -> str:
     if holds is None:
         return "—"
     return "[green]yes[/green]" if holds else "[red]no[/red]"
+
+
+def _cpu_model() -> str | None:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return None
+    return next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), None)
+
+
+def _memory_gib() -> float | None:
+    try:
+        lines = Path("/proc/meminfo").read_text().splitlines()
+    except OSError:
+        return None
+    total_kib = next((int(ln.split()[1]) for ln in lines if ln.startswith("MemTotal:")), None)
+    return None if total_kib is None else round(total_kib / 2**20, 1)

@@ -32,7 +32,8 @@ def review_figures(events: Sequence[RecordedEvent]) -> ReviewFigures:
     """Time to acknowledge (first IC), to resolve (last resolution), and communication gaps."""
     declared_at = events[0].event.timestamp
     acknowledged = resolved = None
-    contact = declared_at
+    # Gaps are measured while the incident is open, as the cadence is; None once resolved.
+    contact: datetime | None = declared_at
     gaps: list[timedelta] = []
     updates = reminders = 0
     for recorded in events:
@@ -45,13 +46,16 @@ def review_figures(events: Sequence[RecordedEvent]) -> ReviewFigures:
             acknowledged = at
         elif name == "Resolved":
             resolved = at
-            gaps.append(at - contact)
+            if contact is not None:
+                gaps.append(at - contact)
+            contact = None
         elif name == "Reopened":
             resolved, contact = None, at
         elif name == "UpdatePosted" and data["audience"] == "customer":
             updates += 1
-            gaps.append(at - contact)
-            contact = at
+            if contact is not None:
+                gaps.append(at - contact)
+                contact = at
         elif name == "CustomerUpdateOverdue":
             reminders += 1
     return ReviewFigures(

@@ -15,7 +15,8 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     cleaned = value.strip().removeprefix("W/").strip('"')
-    if not cleaned.isdigit():
+    # isdigit() alone also accepts characters such as "²" that int() refuses.
+    if not (cleaned.isascii() and cleaned.isdigit()):
         raise ProblemError(
             400,
             "invalid-if-match",

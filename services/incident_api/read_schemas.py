@@ -48,6 +48,9 @@ class IncidentView(BaseModel):
     last_customer_update_at: datetime | None
     next_customer_update_due: datetime | None
     update_overdue: bool = Field(description="Open, and the next customer update is past due.")
+    postmortem_status: str = Field(description="The review: none, started or published.")
+    postmortem_required: bool = Field(description="P1 and P2 incidents need a published review.")
+    review_pending: bool = Field(description="A review is required and not published yet.")
     version: int
     position: int = Field(description="Log position of the incident's latest event.")
 
@@ -83,6 +86,9 @@ class IncidentView(BaseModel):
             last_customer_update_at=row.last_customer_update_at,
             next_customer_update_due=due,
             update_overdue=row.status == "open" and due is not None and due < now,
+            postmortem_status=row.postmortem_status,
+            postmortem_required=row.postmortem_required,
+            review_pending=row.review_pending,
             version=row.version,
             position=row.position,
         )

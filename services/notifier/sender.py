@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 _MAX_RETRY_AFTER: Final = timedelta(hours=24)
 _IDLE_POLL_SECONDS: Final = 0.5
+_LEASE_MARGIN: Final = timedelta(seconds=5)
 
 _CLAIM: Final = """
 WITH heads AS (
@@ -108,7 +109,10 @@ class Sender:
         self._allowlist = settings.allowlist()
         self._max_in_flight = settings.webhook_max_in_flight
         self._per_subscription = settings.webhook_max_in_flight_per_subscription
-        self._lease = timedelta(seconds=settings.webhook_timeout + 30)
+        self._timeout = settings.webhook_timeout
+        # An attempt lasts at most the timeout; the margin covers reading the secrets and
+        # recording the outcome. A notifier killed mid-send holds its claims no longer.
+        self._lease = timedelta(seconds=settings.webhook_timeout) + _LEASE_MARGIN
         self._in_flight: Counter[UUID] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -180,28 +184,32 @@ class Sender:
 
     async def _attempt(self, delivery: Claimed) -> Outcome:
         try:
-            await check_url(delivery.url, self._allowlist)
             secrets = await signing_secrets(self._pool, delivery.subscription_id)
-            timestamp = datetime.now(tz=UTC)
-            headers = {
-                "content-type": CONTENT_TYPE,
-                "webhook-id": delivery.message_id,
-                "webhook-timestamp": str(int(timestamp.timestamp())),
-                "webhook-signature": sign(delivery.message_id, timestamp, delivery.body, secrets),
-                "user-agent": "irm-notifier/0.1",
-            }
-            # Streamed and never read: a receiver's response body cannot cost us memory.
-            async with self._client.stream(
-                "POST", delivery.url, content=delivery.body, headers=headers
-            ) as response:
-                code = response.status_code
-                retry_after = _retry_after(response) if code in (429, 503) else None
-                return Outcome(status_code=code, error=None, retry_after=retry_after)
+            # The whole exchange within the timeout: httpx's own timeouts bound each read and
+            # write, so a receiver dribbling out its answer would outlast them (and the lease).
+            async with asyncio.timeout(self._timeout):
+                await check_url(delivery.url, self._allowlist)
+                timestamp = datetime.now(tz=UTC)
+                signature = sign(delivery.message_id, timestamp, delivery.body, secrets)
+                headers = {
+                    "content-type": CONTENT_TYPE,
+                    "webhook-id": delivery.message_id,
+                    "webhook-timestamp": str(int(timestamp.timestamp())),
+                    "webhook-signature": signature,
+                    "user-agent": "irm-notifier/0.1",
+                }
+                # Streamed and never read: a receiver's response body cannot cost us memory.
+                async with self._client.stream(
+                    "POST", delivery.url, content=delivery.body, headers=headers
+                ) as response:
+                    code = response.status_code
+                    retry_after = _retry_after(response) if code in (429, 503) else None
+                    return Outcome(status_code=code, error=None, retry_after=retry_after)
         except UnsafeUrlError as error:
             return Outcome(
                 status_code=None, error=f"refused by the URL guard: {error}", retry_after=None
             )
-        except httpx.TimeoutException:
+        except (TimeoutError, httpx.TimeoutException):
             return Outcome(status_code=None, error="timed out", retry_after=None)
         except httpx.HTTPError as error:
             return Outcome(

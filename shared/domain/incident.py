@@ -553,10 +553,11 @@ class Incident(Aggregate):
             raise IllegalTransitionError(
                 self.id, "postmortem-not-started", f"{self.display_id} has no review yet"
             )
+        needed = "the review's facilitator or the acting incident commander"
         self._authorize(
             actor,
             holders={self.review.facilitator, self.acting_commander, also},
-            needed="the review's facilitator or the acting incident commander",
+            needed=needed if also is None else f"the follow-up's owner, {needed}",
         )
 
     def _follow_up(self, follow_up_id: str) -> FollowUp:

@@ -1,4 +1,7 @@
-"""The incident resource: declare, the commands of the process, and reads of state and events."""
+"""The incident resource: declare, the commands of the process, and the stored events.
+
+GET /v1/incidents/{id} (the read model) lives in `incident_queries`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from fastapi import APIRouter, Body, Header, Response, status
 
 from services.incident_api.commands import CommandOutcome
 from services.incident_api.deps import Reader, ServicesDep, Writer
-from services.incident_api.problems import ProblemError
+from services.incident_api.etag import etag, parse_if_match
 from services.incident_api.schemas import (
     EscalationCreate,
     EventList,
@@ -57,16 +60,6 @@ async def declare_incident(
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return _answer(outcome, response)
-
-
-@router.get("/{incident_id}")
-async def get_incident(
-    incident_id: UUID, _: Reader, services: ServicesDep, response: Response
-) -> IncidentRead:
-    """The incident's current state, rebuilt from its events."""
-    incident = await services.repository.get(incident_id)
-    response.headers["ETag"] = _etag(incident.version)
-    return IncidentRead.of(incident)
 
 
 @router.get("/{incident_id}/events")
@@ -272,32 +265,12 @@ async def _run(
     command: Callable[[Incident], None],
 ) -> IncidentCommandResult:
     outcome = await services.commands.execute(
-        incident_id, actor, command, expected_version=_parse_if_match(if_match)
+        incident_id, actor, command, expected_version=parse_if_match(if_match)
     )
     return _answer(outcome, response)
 
 
 def _answer(outcome: CommandOutcome, response: Response) -> IncidentCommandResult:
-    response.headers["ETag"] = _etag(outcome.incident.version)
+    response.headers["ETag"] = etag(outcome.incident.version)
     read = IncidentRead.of(outcome.incident)
     return IncidentCommandResult(**read.model_dump(), position=outcome.position)
-
-
-def _etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def _parse_if_match(value: str | None) -> int | None:
-    """`"3"`, `W/"3"` or `3` mean version 3; `*` or no header means any version."""
-    if value is None or value.strip() == "*":
-        return None
-    cleaned = value.strip().removeprefix("W/").strip('"')
-    # isdigit() alone also accepts characters such as "²" that int() refuses.
-    if not (cleaned.isascii() and cleaned.isdigit()):
-        raise ProblemError(
-            400,
-            "invalid-if-match",
-            "If-Match must be an incident version",
-            f'expected an ETag such as "3", got {value!r}',
-        )
-    return int(cleaned)

@@ -1,0 +1,141 @@
+"""Peak memory of each service when they run as separate processes, under the command load.
+
+`irm serve` (all three in one process) is measured by `bench/http_commands.py`, after its load.
+Here the services run apart, as a deployment that scales them separately would run them: the
+API alone (`bench/api_app.py` under uvicorn), `irm projector` and `irm notifier`, with one
+webhook subscription to a receiver on loopback so that the notifier sends as well as queues.
+The same load as the command benchmark (updates and declares, 8 and 32 connections) goes to
+the API and, in alternating rounds, to the bare FastAPI app of that benchmark.
+
+Peak RSS is each process's VmHWM in /proc/<pid>/status, read after the load, while it still
+runs: the most resident memory it ever had, start-up included. Baselines: the bare FastAPI app
+for the API, and the bare follower of the projection-lag benchmark (asyncpg, LISTEN, one
+tracking row) for the projector and the notifier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import asyncpg
+from rich.console import Console
+
+from bench.http_commands import (
+    COMMANDS,
+    INCIDENTS_PER_CONNECTION,
+    TARGET_RSS_MB,
+    LoadGenerator,
+    Plan,
+    declare_incidents,
+    measure,
+    prepare_database,
+    start_server,
+)
+from bench.processes import IRM, LOOPBACK, PYTHON, Process, clean_env, free_port, http_ready
+from bench.processes import supervised as supervised_processes
+from bench.projection_lag import BARE_NAME, BATCH_SIZE
+from bench.report import Row
+from bench.server import bench_database
+from shared.webhooks.subscriptions import create_subscription
+
+FULL = Plan(connections=(8, 32), round_s=1.5, rounds=1, warmup_s=0.5)
+QUICK = Plan(connections=(32,), round_s=0.5, rounds=1, warmup_s=0.2)
+
+
+@dataclass(frozen=True, slots=True)
+class Peak:
+    """One process's peak RSS against its baseline's."""
+
+    process: str
+    peak_mb: float
+    baseline: str
+    baseline_mb: float
+
+
+async def run(server_url: str, *, quick: bool, console: Console) -> list[Row]:
+    """Start the split services and the baselines, load the API, read every peak."""
+    plan = QUICK if quick else FULL
+    async with bench_database(server_url) as url, supervised_processes() as supervisor:
+        token = await prepare_database(url)
+        console.log("memory: starting the API, irm projector, irm notifier and the baselines")
+        port, dead_port = free_port(), free_port()
+        receiver_url = f"http://{LOOPBACK}:{port}"
+        await subscribe(url, receiver_url)
+        _, api, ceiling = await asyncio.gather(
+            supervisor.start(
+                "receiver",
+                [PYTHON, "-m", "bench.receiver", str(port), str(dead_port)],
+                env=clean_env(),
+                ready=http_ready(receiver_url + "/healthz"),
+            ),
+            start_server(supervisor, "api", url),
+            start_server(supervisor, "ceiling", url),
+        )
+        service_env = clean_env(
+            IRM_DATABASE_URL=url,
+            IRM_LOG_LEVEL="WARNING",
+            IRM_WEBHOOK_ALLOWED_TARGETS="127.0.0.0/8",
+        )
+        projector = await supervisor.start("irm-projector", [IRM, "projector"], env=service_env)
+        notifier = await supervisor.start("irm-notifier", [IRM, "notifier"], env=service_env)
+        bare = await supervisor.start(
+            "bare-follower",
+            [PYTHON, "-m", "bench.bare_follower", BARE_NAME, str(BATCH_SIZE)],
+            env=clean_env(BENCH_DATABASE_URL=url),
+        )
+        loadgen = await LoadGenerator.start(supervisor)
+        incidents = max(plan.connections) * INCIDENTS_PER_CONNECTION
+        ids = {s.side: await declare_incidents(s, token, incidents) for s in (api, ceiling)}
+        for command in COMMANDS:
+            for connections in plan.connections:
+                console.log(f"memory: {command}, {connections} connections")
+                await measure(loadgen, [api, ceiling], token, ids, command, connections, plan)
+        await asyncio.sleep(0.5)  # let the followers finish the backlog the load left
+        for process in (projector, notifier, bare):
+            process.check_alive()
+        peaks = [
+            _peak("API alone (uvicorn)", api.process, "bare FastAPI", ceiling.process),
+            _peak("irm projector", projector, "bare follower", bare),
+            _peak("irm notifier", notifier, "bare follower", bare),
+        ]
+        return [row(p) for p in peaks]
+
+
+async def subscribe(url: str, receiver_url: str) -> None:
+    """One subscription to every event, on the receiver."""
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
+    try:
+        await create_subscription(
+            pool,
+            url=f"{receiver_url}/s/0",
+            event_types=[],
+            severities=[],
+            description=None,
+            created_by="bench",
+        )
+    finally:
+        await pool.close()
+
+
+def row(peak: Peak) -> Row:
+    """One process's peak against the target."""
+    return Row(
+        benchmark=f"peak RSS · {peak.process}",
+        measured=f"{peak.peak_mb:.0f} MB",
+        baseline=f"{peak.baseline_mb:.0f} MB ({peak.baseline})",
+        ratio=peak.peak_mb / peak.baseline_mb,
+        target=f"≤ {TARGET_RSS_MB:g} MB",
+        holds=peak.peak_mb <= TARGET_RSS_MB,
+        details={
+            "kind": "memory",
+            "process": peak.process,
+            "peak_rss_mb": round(peak.peak_mb, 1),
+            "baseline": peak.baseline,
+            "baseline_peak_rss_mb": round(peak.baseline_mb, 1),
+        },
+    )
+
+
+def _peak(name: str, process: Process, baseline: str, base: Process) -> Peak:
+    return Peak(name, process.peak_rss_mb(), baseline, base.peak_rss_mb())

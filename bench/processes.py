@@ -1,0 +1,205 @@
+"""Processes a benchmark starts: the services, the baselines, the load generator, the receiver.
+
+Every process is started inside `supervised()`, which stops each one on the way out (SIGINT or
+SIGTERM, then SIGKILL after a grace period), so no benchmark leaves anything running behind it,
+whatever happens. Their stderr goes to files in a temporary directory, shown if one dies early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+PYTHON = sys.executable
+ROOT = Path(__file__).resolve().parent.parent
+"""The project root: on PYTHONPATH for `python -m bench.…` processes."""
+IRM = str(Path(sys.executable).with_name("irm"))
+LOOPBACK = "127.0.0.1"
+STOP_GRACE_S = 10.0
+READY_DEADLINE_S = 60.0
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_INHERITED_PREFIXES = ("IRM_", "POSTGRES_", "PERSISTENCE_", "BENCH_")
+
+Ready = Callable[[], Awaitable[bool]]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    """This environment without inherited service settings, plus `overrides`.
+
+    The project root goes on PYTHONPATH, so `python -m bench.…` works from any directory.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED_PREFIXES)}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(overrides)
+    return env
+
+
+def http_ready(url: str) -> Ready:
+    """Ready once GET `url` answers 200."""
+    tls = ssl.create_default_context()  # made once: each client would build its own (~30 ms)
+
+    async def check() -> bool:
+        try:
+            async with httpx.AsyncClient(timeout=1.0, trust_env=False, verify=tls) as client:
+                return (await client.get(url)).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    return check
+
+
+@dataclass
+class Process:
+    """A started process: its name, handle and stderr file."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    stderr_path: Path
+    stop_signal: signal.Signals
+
+    @property
+    def pid(self) -> int:
+        """The process id."""
+        return self.popen.pid
+
+    def stderr(self) -> str:
+        """What the process has written to stderr so far (the last 4,000 characters)."""
+        return self.stderr_path.read_text(errors="replace")[-4_000:]
+
+    def peak_rss_mb(self) -> float:
+        """Peak resident set size so far (VmHWM), in MiB; the process must still run."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError(f"no VmHWM for {self.name} (pid {self.pid})")
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the process has used so far."""
+        stat = Path(f"/proc/{self.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+    def pause(self) -> None:
+        """Stop the process in its tracks (SIGSTOP) until `resume`."""
+        self.popen.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused process run again (SIGCONT)."""
+        self.popen.send_signal(signal.SIGCONT)
+
+    def check_alive(self) -> None:
+        """Raise, with what it printed, if the process has exited."""
+        if self.popen.poll() is not None:
+            raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{self.stderr()}")
+
+
+@dataclass
+class Supervisor:
+    """Starts processes and remembers them, so that all of them are stopped at the end."""
+
+    logs: Path
+    started: list[Process] = field(default_factory=list)
+
+    async def start(
+        self,
+        name: str,
+        args: list[str],
+        *,
+        env: dict[str, str],
+        ready: Ready | None = None,
+        stop_signal: signal.Signals = signal.SIGTERM,
+        stdin: bool = False,
+        stdout: bool = False,
+    ) -> Process:
+        """Start `args`; if `ready` is given, wait until it holds (or the process dies)."""
+        stderr_path = self.logs / f"{name}-{len(self.started)}.err"
+        popen = _spawn(args, env, stderr_path, stdin=stdin, stdout=stdout)
+        process = Process(name, popen, stderr_path, stop_signal)
+        self.started.append(process)
+        if ready is not None:
+            await wait_until_ready(process, ready)
+        return process
+
+    async def stop(self, process: Process) -> None:
+        """Stop one process now (gracefully, then by force)."""
+        await asyncio.to_thread(_stop, process)
+
+    async def stop_all(self) -> None:
+        """Stop every process started here, all at once."""
+        await asyncio.gather(*(self.stop(p) for p in self.started))
+
+
+async def wait_until_ready(
+    process: Process, ready: Ready, *, deadline_s: float = READY_DEADLINE_S
+) -> None:
+    """Poll `ready` until it holds; raise if the process exits or the deadline passes."""
+    give_up = time.monotonic() + deadline_s
+    while time.monotonic() < give_up:
+        process.check_alive()
+        if await ready():
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{process.name} did not become ready:\n{process.stderr()}")
+
+
+@asynccontextmanager
+async def supervised() -> AsyncIterator[Supervisor]:
+    """A supervisor whose processes are all stopped, and whose logs are removed, on exit."""
+    logs = Path(tempfile.mkdtemp(prefix="irm-bench-logs-"))
+    supervisor = Supervisor(logs)
+    try:
+        yield supervisor
+    finally:
+        await supervisor.stop_all()
+        shutil.rmtree(logs, ignore_errors=True)
+
+
+def _spawn(
+    args: list[str], env: dict[str, str], stderr_path: Path, *, stdin: bool, stdout: bool
+) -> subprocess.Popen[bytes]:
+    # Starting a process does not block; waiting for it is what `wait_until_ready` is for.
+    with stderr_path.open("wb") as stderr:
+        return subprocess.Popen(
+            args,
+            env=env,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
+            stderr=stderr,
+        )
+
+
+def _stop(process: Process) -> None:
+    popen = process.popen
+    if popen.poll() is None:
+        popen.send_signal(signal.SIGCONT)  # a paused process could not handle the next one
+        popen.send_signal(process.stop_signal)
+        try:
+            popen.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+    for stream in (popen.stdin, popen.stdout):
+        if stream is not None:
+            stream.close()

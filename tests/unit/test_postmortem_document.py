@@ -1,0 +1,409 @@
+"""The post-mortem document and its figures, reconstructed from events stamped at chosen times,
+so every line can be checked against what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from shared.domain.incident import Incident
+from shared.domain.values import Actor
+from shared.eventstore.store import RecordedEvent
+from shared.postmortem import ReviewFigures, render_postmortem, review_figures
+from tests.unit.conftest import ALICE, BOB, CAROL, DAVE, declare
+from tests.unit.readmodels.conftest import Log, at
+from tests.unit.review_story import ERIN
+
+DAY = 24 * 60  # minutes
+TODAY = date(2026, 3, 20)
+
+
+@dataclass
+class Story:
+    """An incident as the log tells it: the events, stamped, and the aggregate they rebuild."""
+
+    log: Log
+    incident: Incident
+    follow_ups: dict[str, str]
+
+    @property
+    def events(self) -> list[RecordedEvent]:
+        """The incident's recorded events, in order."""
+        return [r for r in self.log.events if r.originator_id == self.incident.id]
+
+    def replayed(self) -> Incident:
+        """The incident rebuilt from its stamped events, so its times are the chosen ones."""
+        return replayed(self.events)
+
+    def document(self, today: date = TODAY) -> str:
+        """The post-mortem as rendered on `today`."""
+        return render_postmortem(self.replayed(), self.events, today=today)
+
+
+def replayed(events: Sequence[RecordedEvent]) -> Incident:
+    """The incident rebuilt from stamped events, so its times are the chosen ones."""
+    state = None
+    for recorded in events:
+        state = recorded.event.mutate(state)
+    assert isinstance(state, Incident)
+    return state
+
+
+def p1_story() -> Story:
+    """A P2 that became a P1, handed over mid-incident, resolved, closed and reviewed."""
+    log = Log()
+    incident = declare(
+        number=42,
+        description="Error rate above 20% since the 03:00 deploy",
+        services=["checkout", "payments"],
+    )
+    steps = [
+        (0, lambda: None),
+        (4, lambda: incident.assign_role(ALICE, role="incident_commander", assignee="bob",
+                                         note="bob is on call")),
+        (6, lambda: incident.assign_role(BOB, role="communications_lead", assignee="carol",
+                                         note=None)),
+        (10, lambda: incident.post_update(CAROL, audience="customer",
+                                          body="We are investigating failed checkouts.")),
+        (12, lambda: incident.change_severity(BOB, severity="P1",
+                                              reason="all EU card payments fail")),
+        (15, lambda: incident.assess_impact(BOB, impact="Card payments fail at checkout",
+                                            scope="EU tenants")),
+        (20, lambda: incident.escalate(BOB, target="database-team",
+                                       reason="pool exhausted on the primary")),
+        (25, lambda: incident.post_update(DAVE, audience="internal", body="pool at 100% on db-1")),
+        (30, lambda: incident.assign_role(BOB, role="incident_commander", assignee="erin",
+                                          note="end of shift; erin has the context")),
+        (45, lambda: incident.post_update(CAROL, audience="customer",
+                                          body="A fix is being deployed.")),
+        (55, lambda: incident.resolve(ERIN, resolution="restored",
+                                      summary="Rolled back the config push")),
+        (60, lambda: incident.post_update(CAROL, audience="customer",
+                                          body="Resolved; we keep monitoring.")),
+        (70, lambda: incident.close(ERIN)),
+        (DAY, lambda: incident.start_postmortem(ERIN, facilitator="dave")),
+        (DAY + 5, lambda: incident.record_root_cause(DAVE, text="A config push disabled the pool")),
+        (DAY + 10, lambda: incident.record_root_cause(
+            DAVE, text="A config push halved the\nconnection pool")),
+        (DAY + 15, lambda: incident.add_contributing_factor(
+            DAVE, text="Config pushes skip the canary", category="change")),
+        (DAY + 20, lambda: incident.add_contributing_factor(
+            ERIN, text="Pool alerts fire at 100% only", category="detection")),
+        (DAY + 25, lambda: incident.add_recommendation(DAVE, text="Canary every config push")),
+    ]  # fmt: skip
+    for minutes, command in steps:
+        command()
+        log.record(incident, at(minutes))
+    follow_ups = {}
+    for minutes, (key, title, owner, due, ticket) in enumerate(
+        [
+            ("canary", "Add a config canary", "erin", "2026-03-10", "OPS-2001"),
+            ("alert", "Alert at 80% pool use", "bob", "2026-03-05", None),
+            ("runbook", "Runbook: pool | exhaustion", "frank", "2026-04-30", None),
+        ],
+        start=DAY + 30,
+    ):
+        follow_ups[key] = incident.add_follow_up(
+            DAVE, title=title, owner=owner, due_date=due, ticket=ticket
+        )
+        log.record(incident, at(minutes))
+    incident.complete_follow_up(ERIN, follow_up_id=follow_ups["canary"], note="canary is live")
+    log.record(incident, at(2 * DAY))
+    incident.publish_postmortem(DAVE, no_follow_up_reason=None)
+    log.record(incident, at(3 * DAY))
+    return Story(log, incident, follow_ups)
+
+
+def sections(document: str) -> dict[str, list[str]]:
+    """The document's lines under each `## ` heading (the title block under ""), blank lines
+    at either end dropped."""
+    found: dict[str, list[str]] = {"": []}
+    current = ""
+    for line in document.splitlines():
+        if line.startswith("## "):
+            current = line[3:]
+            found[current] = []
+        else:
+            found[current].append(line)
+    return {name: _trimmed(lines) for name, lines in found.items()}
+
+
+def _trimmed(lines: list[str]) -> list[str]:
+    text = "\n".join(lines).strip("\n")
+    return text.split("\n") if text else []
+
+
+def story(*steps: tuple[float, Callable[[Incident], object]]) -> list[RecordedEvent]:
+    """The events of a P2 declared by alice at T0, then of each (minutes, command) step."""
+    log = Log()
+    incident = declare()
+    log.record(incident, at(0))
+    for minutes, command in steps:
+        command(incident)
+        log.record(incident, at(minutes))
+    return log.events
+
+
+# --- the figures ------------------------------------------------------------------------------
+
+
+def test_the_figures_of_the_p1_story() -> None:
+    figures = review_figures(p1_story().events)
+
+    assert figures == ReviewFigures(
+        time_to_acknowledge=timedelta(minutes=4),  # the first IC, not the handover at 30
+        time_to_resolve=timedelta(minutes=55),
+        customer_updates=3,
+        longest_customer_gap=timedelta(minutes=35),  # from the update at 10 to the one at 45
+        overdue_reminders=0,
+    )
+
+
+def test_an_incident_nobody_took_command_of_has_no_time_to_acknowledge() -> None:
+    events = story((30, lambda i: i.resolve(ALICE, resolution="restored", summary="fixed")))
+
+    figures = review_figures(events)
+
+    assert figures.time_to_acknowledge is None
+    assert figures.time_to_resolve == timedelta(minutes=30)
+    assert figures.longest_customer_gap == timedelta(minutes=30), "declared to resolved"
+
+
+def test_after_a_reopen_time_to_resolve_runs_to_the_last_resolution() -> None:
+    events = story(
+        (5, lambda i: i.post_update(ALICE, audience="customer", body="investigating")),
+        (10, lambda i: i.resolve(ALICE, resolution="workaround", summary="flag off")),
+        (30, lambda i: i.reopen(ALICE, reason="errors are back")),
+        (50, lambda i: i.post_update(ALICE, audience="customer", body="errors are back")),
+        (55, lambda i: i.resolve(ALICE, resolution="restored", summary="fixed")),
+    )
+
+    figures = review_figures(events)
+
+    assert figures.time_to_resolve == timedelta(minutes=55)
+    # Gaps: 0→5, 5→10 (resolved), then from the reopen: 30→50, 50→55.
+    assert figures.longest_customer_gap == timedelta(minutes=20)
+    assert figures.customer_updates == 2
+
+
+def test_updates_after_the_resolution_do_not_stretch_the_communication_gap() -> None:
+    events = story(
+        (10, lambda i: i.post_update(ALICE, audience="customer", body="investigating")),
+        (20, lambda i: i.resolve(ALICE, resolution="restored", summary="fixed")),
+        (100, lambda i: i.post_update(ALICE, audience="customer", body="all clear")),
+    )
+
+    figures = review_figures(events)
+
+    # The cadence applies while the incident is open: 0→10 and 10→20; 20→100 is after the fire.
+    assert figures.longest_customer_gap == timedelta(minutes=10)
+    assert figures.customer_updates == 2
+
+
+def test_internal_updates_are_not_customer_contact_and_reminders_are_counted() -> None:
+    def remind(incident: Incident) -> None:
+        due = incident.customer_contact_at + timedelta(hours=1) * (incident.overdue_reminders + 1)
+        incident.record_update_overdue(Actor("system", is_admin=True), due_at=due)
+
+    events = story(
+        (30, lambda i: i.post_update(ALICE, audience="internal", body="still digging")),
+        (61, remind),
+        (121, remind),
+        (130, lambda i: i.post_update(ALICE, audience="customer", body="sorry for the silence")),
+    )
+
+    figures = review_figures(events)
+
+    assert figures.overdue_reminders == 2
+    assert figures.customer_updates == 1
+    assert figures.longest_customer_gap == timedelta(minutes=130)
+    assert figures.time_to_resolve is None
+
+
+# --- the document, section by section ---------------------------------------------------------
+
+
+def test_the_title_block_names_the_incident_and_its_key_facts() -> None:
+    document = p1_story().document()
+
+    assert sections(document)[""] == [
+        "# Post-incident review: INC-42 Checkout returns 500s",
+        "",
+        "- Status: closed; review: published",
+        "- Severity: P1",
+        "- Services: checkout, payments",
+        "- Declared: 2026-03-02 03:00:00 by alice",
+        "- Resolved: 2026-03-02 03:55:00 (restored)",
+        "- Closed: 2026-03-02 04:10:00",
+        "- Facilitator: dave",
+    ]
+    assert document.endswith("\n")
+    assert list(sections(document)) == [
+        "",
+        "Summary",
+        "Impact and scope",
+        "Severity history",
+        "Roles and handovers",
+        "Response figures",
+        "Timeline",
+        "Root cause",
+        "Contributing factors",
+        "Follow-up actions",
+        "Recommendations",
+    ]
+
+
+def test_summary_impact_and_scope() -> None:
+    found = sections(p1_story().document())
+
+    assert found["Summary"] == ["Rolled back the config push"]
+    assert found["Impact and scope"] == [
+        "- Impact: Card payments fail at checkout",
+        "- Scope: EU tenants",
+    ]
+
+
+def test_the_severity_history_lists_every_change_with_who_and_why() -> None:
+    assert sections(p1_story().document())["Severity history"] == [
+        "- 2026-03-02 03:00:00: declared as P2",
+        "- 2026-03-02 03:12:00: P2 → P1 by bob: all EU card payments fail",
+    ]
+
+
+def test_roles_and_handovers_show_each_assignment_with_its_note() -> None:
+    assert sections(p1_story().document())["Roles and handovers"] == [
+        "- 2026-03-02 03:04:00: incident_commander → bob: bob is on call",
+        "- 2026-03-02 03:06:00: communications_lead → carol",
+        "- 2026-03-02 03:30:00: incident_commander → erin (from bob): "
+        "end of shift; erin has the context",
+    ]
+
+
+def test_the_response_figures() -> None:
+    assert sections(p1_story().document())["Response figures"] == [
+        "- Time to acknowledge (declared to first Incident Commander): 4m 00s",
+        "- Time to resolve (declared to resolution): 55m 00s",
+        "- Customer updates: 3; longest gap without one: 35m 00s; overdue reminders: 0",
+    ]
+
+
+def test_the_timeline_has_every_event_with_its_time_and_actor() -> None:
+    story_ = p1_story()
+
+    table = sections(story_.document())["Timeline"]
+
+    assert table[:2] == ["| Time (UTC) | Who | What |", "|---|---|---|"]
+    rows = table[2:]
+    assert len(rows) == len(story_.events) == 24
+    for row, recorded in zip(rows, story_.events, strict=True):
+        stamp = recorded.event.timestamp.strftime("%Y-%m-%d %H:%M:%S")
+        actor = getattr(recorded.event, "actor", "")
+        assert row.startswith(f"| {stamp} | {actor} | {actor} "), row
+    expected = [
+        "| 2026-03-02 03:10:00 | carol | carol posted a customer update: "
+        "We are investigating failed checkouts. |",
+        "| 2026-03-02 03:12:00 | bob | bob changed severity P2 → P1: all EU card payments fail |",
+        "| 2026-03-02 03:20:00 | bob | bob escalated to database-team: "
+        "pool exhausted on the primary |",
+        "| 2026-03-02 03:25:00 | dave | dave posted a internal update: pool at 100% on db-1 |",
+        "| 2026-03-02 03:30:00 | bob | bob handed incident_commander from bob to erin: "
+        "end of shift; erin has the context |",
+        "| 2026-03-02 03:45:00 | carol | carol posted a customer update: "
+        "A fix is being deployed. |",
+        "| 2026-03-03 03:00:00 | erin | erin started the post-incident review, "
+        "facilitated by dave |",
+        "| 2026-03-05 03:00:00 | dave | dave published the post-incident review |",
+    ]
+    assert [row for row in expected if row not in rows] == []
+
+
+def test_the_root_cause_is_the_latest_one_recorded() -> None:
+    document = p1_story().document()
+
+    assert sections(document)["Root cause"] == ["A config push halved the", "connection pool"]
+    assert "disabled the pool" in "\n".join(sections(document)["Timeline"]), "history stays"
+
+
+def test_contributing_factors_with_their_categories() -> None:
+    assert sections(p1_story().document())["Contributing factors"] == [
+        "- **change**: Config pushes skip the canary",
+        "- **detection**: Pool alerts fire at 100% only",
+    ]
+
+
+def test_follow_ups_with_owner_due_date_and_state() -> None:
+    assert sections(p1_story().document())["Follow-up actions"] == [
+        "| Action | Owner | Due | State |",
+        "|---|---|---|---|",
+        "| Add a config canary (OPS-2001) | erin | 2026-03-10 | done 2026-03-04 03:00:00 by erin |",
+        "| Alert at 80% pool use | bob | 2026-03-05 | open, overdue |",
+        "| Runbook: pool \\| exhaustion | frank | 2026-04-30 | open |",
+    ]
+
+
+def test_a_follow_up_is_overdue_only_after_its_due_date() -> None:
+    rows = sections(p1_story().document(today=date(2026, 3, 5)))["Follow-up actions"]
+
+    assert "| Alert at 80% pool use | bob | 2026-03-05 | open |" in rows
+
+
+def test_recommendations() -> None:
+    assert sections(p1_story().document())["Recommendations"] == ["- Canary every config push"]
+
+
+def test_a_closed_p1_without_a_review_shows_as_pending_and_says_what_is_missing() -> None:
+    log = Log()
+    incident = declare(severity="P1")
+    log.record(incident, at(0))
+    incident.resolve(ALICE, resolution="mitigated", summary="traffic shifted")
+    log.record(incident, at(20))
+    incident.close(ALICE)
+    log.record(incident, at(30))
+
+    found = sections(Story(log, incident, {}).document())
+
+    assert "- Status: closed; review: none (required, pending)" in found[""]
+    assert "- Facilitator: -" in found[""]
+    assert found["Impact and scope"] == ["- Impact: not assessed", "- Scope: not assessed"]
+    assert found["Roles and handovers"] == [
+        "- No roles assigned; the owner acted as Incident Commander."
+    ]
+    assert found["Response figures"][0].endswith(": -")
+    assert found["Root cause"] == ["Not recorded yet."]
+    assert found["Contributing factors"] == ["None recorded."]
+    assert found["Follow-up actions"] == ["None recorded."]
+    assert found["Recommendations"] == ["None recorded."]
+
+
+def test_a_review_published_without_follow_ups_gives_the_reason() -> None:
+    log = Log()
+    incident = declare(severity="P3", description="one disk failed")
+    log.record(incident, at(0))
+    for minutes, command in [
+        (5, lambda: incident.resolve(ALICE, resolution="restored", summary="disk replaced")),
+        (60, lambda: incident.start_postmortem(ALICE, facilitator="carol")),
+        (61, lambda: incident.record_root_cause(CAROL, text="A disk failed")),
+        (62, lambda: incident.publish_postmortem(CAROL, no_follow_up_reason="a one-off")),
+    ]:
+        command()
+        log.record(incident, at(minutes))
+
+    found = sections(Story(log, incident, {}).document())
+
+    assert "- Status: resolved; review: published" in found[""]
+    assert found["Follow-up actions"] == ["No follow-up needed: a one-off"]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(59, "0m 59s"), (3600, "1h 00m 00s"), (3 * 86_400 + 61, "72h 01m 01s")],
+)
+def test_durations_read_as_hours_minutes_and_seconds(seconds: int, shown: str) -> None:
+    events = story((seconds / 60, lambda i: i.resolve(ALICE, resolution="restored", summary="x")))
+
+    document = render_postmortem(replayed(events), events, today=TODAY)
+
+    assert f"- Time to resolve (declared to resolution): {shown}" in document
