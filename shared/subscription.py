@@ -67,8 +67,11 @@ class LogFollower:
                 self._position = batch[-1].position
                 yield batch
             if len(batch) < self._batch_size:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                # that arrives as the event is set, and the follower would never stop.
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._idle_timeout)
+                    async with asyncio.timeout(self._idle_timeout):
+                        await self._wake.wait()
         raise asyncpg.InterfaceError("LISTEN connection closed")
 
     async def _listen(self) -> asyncpg.Connection:

@@ -125,8 +125,11 @@ class Sender:
                 for delivery in claimed:
                     self._start(delivery)
                 if not claimed:
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+                    # cancellation that lands as the event is set, and the notifier never stops.
                     with suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=_IDLE_POLL_SECONDS)
+                        async with asyncio.timeout(_IDLE_POLL_SECONDS):
+                            await self._wake.wait()
         finally:
             for task in self._tasks:
                 task.cancel()

@@ -128,14 +128,14 @@ class Receiver:
         self, condition: Callable[[Receiver], bool], *, within: float = 30.0, what: str = ""
     ) -> None:
         """Wait until `condition(self)` holds; fail the test if it does not `within` seconds."""
-        async with self._arrived:
-            try:
-                await asyncio.wait_for(self._arrived.wait_for(lambda: condition(self)), within)
-            except TimeoutError:
-                raise AssertionError(
-                    f"receiver on {self.port}: gave up waiting for {what or condition} "
-                    f"({len(self.requests)} requests so far)"
-                ) from None
+        try:
+            async with asyncio.timeout(within), self._arrived:
+                await self._arrived.wait_for(lambda: condition(self))
+        except TimeoutError:
+            raise AssertionError(
+                f"receiver on {self.port}: gave up waiting for {what or condition} "
+                f"({len(self.requests)} requests so far)"
+            ) from None
 
     async def _changed(self) -> None:
         async with self._arrived:
