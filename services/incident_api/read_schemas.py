@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from services.incident_api.schemas import IncidentRead, TicketRead
 from shared.readmodels.incidents import IncidentRow
 from shared.readmodels.metrics import (
     CadenceCompliance,
@@ -18,32 +19,10 @@ from shared.readmodels.metrics import (
 from shared.readmodels.timeline import TimelineEntry
 
 
-class IncidentView(BaseModel):
-    """An incident as the read model holds it: state plus the figures dashboards need."""
+class IncidentView(IncidentRead):
+    """An incident as the read model holds it: its state plus the figures dashboards need."""
 
-    id: UUID
-    number: int
-    reference: str
-    title: str
-    description: str | None
-    status: str
-    severity: str | None
-    criteria: list[str]
-    services: list[str]
-    owner: str
-    acting_commander: str
-    roles: dict[str, str]
-    impact: str | None
-    scope: str | None
-    tickets: list[dict[str, str | None]]
-    resolution: str | None
-    resolution_summary: str | None
-    declared_by: str
-    declared_at: datetime
-    updated_at: datetime
     ic_assigned_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
     reopen_count: int
     last_customer_update_at: datetime | None
     next_customer_update_due: datetime | None
@@ -51,11 +30,10 @@ class IncidentView(BaseModel):
     postmortem_status: str = Field(description="The review: none, started or published.")
     postmortem_required: bool = Field(description="P1 and P2 incidents need a published review.")
     review_pending: bool = Field(description="A review is required and not published yet.")
-    version: int
     position: int = Field(description="Log position of the incident's latest event.")
 
     @classmethod
-    def of(cls, row: IncidentRow, *, now: datetime) -> IncidentView:
+    def from_row(cls, row: IncidentRow, *, now: datetime) -> IncidentView:
         """The view of a read-model row at time `now`."""
         due = row.next_customer_update_due
         return cls(
@@ -73,15 +51,16 @@ class IncidentView(BaseModel):
             roles=row.roles,
             impact=row.impact,
             scope=row.scope,
-            tickets=row.tickets,
+            tickets=[TicketRead.model_validate(t) for t in row.tickets],
             resolution=row.resolution,
             resolution_summary=row.resolution_summary,
             declared_by=row.declared_by,
             declared_at=row.declared_at,
             updated_at=row.updated_at,
-            ic_assigned_at=row.ic_assigned_at,
             resolved_at=row.resolved_at,
             closed_at=row.closed_at,
+            version=row.version,
+            ic_assigned_at=row.ic_assigned_at,
             reopen_count=row.reopen_count,
             last_customer_update_at=row.last_customer_update_at,
             next_customer_update_due=due,
@@ -89,7 +68,6 @@ class IncidentView(BaseModel):
             postmortem_status=row.postmortem_status,
             postmortem_required=row.postmortem_required,
             review_pending=row.review_pending,
-            version=row.version,
             position=row.position,
         )
 

@@ -76,7 +76,7 @@ async def list_incidents_route(
     )
     now = datetime.now(tz=UTC)
     return IncidentPageRead(
-        items=[IncidentView.of(row, now=now) for row in page.items],
+        items=[IncidentView.from_row(row, now=now) for row in page.items],
         next_cursor=page.next_cursor,
     )
 
@@ -104,7 +104,7 @@ async def get_incident(
     if row is None:
         raise IncidentNotFoundError(incident_id)
     response.headers["ETag"] = f'"{row.version}"'
-    return IncidentView.of(row, now=datetime.now(tz=UTC))
+    return IncidentView.from_row(row, now=datetime.now(tz=UTC))
 
 
 @router.get(
