@@ -62,8 +62,9 @@ class Responders:
 
 
 async def run_the_incident(team: Responders) -> None:
-    """The response: a P2 that turns out to be a P1, an IC handover, three customer updates,
-    an escalation, then resolution and closure."""
+    """The response: a P2 that turns out to be a P1 (and for a while looks like a P2 again), an
+    IC handover, an escalation, four customer updates from the CL (the last one after the
+    resolution), then resolution and closure."""
     await team.declare(
         "alice",
         {
