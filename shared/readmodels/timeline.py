@@ -88,7 +88,8 @@ def _ticket_linked(actor: str, d: dict[str, Any]) -> str:
 
 
 def _update_posted(actor: str, d: dict[str, Any]) -> str:
-    return f"{actor} posted a {d['audience']} update: {_clip(d['body'])}"
+    article = "an" if d["audience"] == "internal" else "a"
+    return f"{actor} posted {article} {d['audience']} update: {_clip(d['body'])}"
 
 
 def _escalated(actor: str, d: dict[str, Any]) -> str:

@@ -221,6 +221,11 @@ async def test_the_incident_list_and_detail_show_which_reviews_are_pending(
     detail = await client.get(f"/v1/incidents/{p2['id']}", headers=carol)
     assert (detail.json()["postmortem_required"], detail.json()["review_pending"]) == (True, True)
 
+    pending = await client.get("/v1/incidents", params={"review_pending": "true"}, headers=carol)
+    assert [item["id"] for item in pending.json()["items"]] == [p2["id"]]
+    done = await client.get("/v1/incidents", params={"review_pending": "false"}, headers=carol)
+    assert {item["id"] for item in done.json()["items"]} == {p1["id"], p3["id"]}
+
 
 # --- GET /v1/metrics/incidents: review figures ------------------------------------------------
 

@@ -308,7 +308,7 @@ def test_the_timeline_has_every_event_with_its_time_and_actor() -> None:
         "| 2026-03-02 03:12:00 | bob | bob changed severity P2 → P1: all EU card payments fail |",
         "| 2026-03-02 03:20:00 | bob | bob escalated to database-team: "
         "pool exhausted on the primary |",
-        "| 2026-03-02 03:25:00 | dave | dave posted a internal update: pool at 100% on db-1 |",
+        "| 2026-03-02 03:25:00 | dave | dave posted an internal update: pool at 100% on db-1 |",
         "| 2026-03-02 03:30:00 | bob | bob handed incident_commander from bob to erin: "
         "end of shift; erin has the context |",
         "| 2026-03-02 03:45:00 | carol | carol posted a customer update: "

@@ -46,6 +46,7 @@ class IncidentFilter:
     declared_since: datetime | None = None
     declared_until: datetime | None = None
     update_overdue: bool | None = None
+    review_pending: bool | None = None
     q: str | None = None
 
     def where(self) -> tuple[list[str], list[Any]]:
@@ -74,6 +75,8 @@ class IncidentFilter:
             add("declared_at >= $?", self.declared_since)
         if self.declared_until is not None:
             add("declared_at < $?", self.declared_until)
+        if self.review_pending is not None:
+            add("review_pending = $?", self.review_pending)
         if self.update_overdue is not None:
             # coalesce: with nothing due the comparison is NULL, and NOT NULL would drop the row.
             overdue = "(status = 'open' AND coalesce(next_customer_update_due < now(), false))"

@@ -45,6 +45,9 @@ async def list_incidents_route(
     declared_since: datetime | None = None,
     declared_until: datetime | None = None,
     update_overdue: bool | None = None,
+    review_pending: Annotated[
+        bool | None, Query(description="A P1/P2 review is required and not yet published.")
+    ] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in the title.")] = None,
     sort: Annotated[
         str, Query(description="declared_at, updated_at, number or severity; - for descending.")
@@ -68,6 +71,7 @@ async def list_incidents_route(
             declared_since=declared_since,
             declared_until=declared_until,
             update_overdue=update_overdue,
+            review_pending=review_pending,
             q=q,
         ),
         sort=sort,

@@ -128,7 +128,7 @@ def test_ticket_linked(log: Log, incident: Incident) -> None:
 
 def test_internal_update(log: Log, incident: Incident) -> None:
     incident.post_update(ERIN, audience="internal", body="Rolling back 14:05 deploy")
-    assert summary_of(log, incident) == "erin posted a internal update: Rolling back 14:05 deploy"
+    assert summary_of(log, incident) == "erin posted an internal update: Rolling back 14:05 deploy"
 
 
 def test_customer_update_by_the_communications_lead(log: Log, incident: Incident) -> None:
@@ -184,7 +184,7 @@ def test_a_long_body_is_clipped_to_one_short_line(log: Log, incident: Incident) 
     incident.post_update(ALICE, audience="internal", body=body)
 
     summary = summary_of(log, incident)
-    prefix = "alice posted a internal update: "
+    prefix = "alice posted an internal update: "
     assert summary == prefix + "x" * (SUMMARY_MAX_CHARS - 1) + "…"
     assert len(summary) == len(prefix) + SUMMARY_MAX_CHARS
 
@@ -193,7 +193,7 @@ def test_a_body_of_exactly_the_limit_is_not_clipped(log: Log, incident: Incident
     body = "y" * SUMMARY_MAX_CHARS
     incident.post_update(ALICE, audience="internal", body=body)
 
-    assert summary_of(log, incident) == "alice posted a internal update: " + body
+    assert summary_of(log, incident) == "alice posted an internal update: " + body
 
 
 def test_a_multi_line_body_shows_its_first_line(log: Log, incident: Incident) -> None:
@@ -201,7 +201,7 @@ def test_a_multi_line_body_shows_its_first_line(log: Log, incident: Incident) ->
     incident.post_update(ALICE, audience="internal", body=body)
 
     assert summary_of(log, incident) == (
-        "alice posted a internal update: Error rate back to normal.…"
+        "alice posted an internal update: Error rate back to normal.…"
     )
 
 
