@@ -92,7 +92,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     log = Console(stderr=True)
     started = time.perf_counter()
-    rows, durations, version = asyncio.run(run_all(quick=args.quick, console=log, only=args.only))
+    try:
+        rows, durations, version = asyncio.run(
+            run_all(quick=args.quick, console=log, only=args.only)
+        )
+    except KeyboardInterrupt:
+        log.print("interrupted; what it had started is stopped and its databases dropped")
+        raise SystemExit(130) from None
     durations["total"] = time.perf_counter() - started
     mode = "quick" if args.quick else "full"
     out = Console()

@@ -54,7 +54,7 @@ class Plan:
 
 
 FULL = Plan(writers=(8, 32), events_per_round=800, rounds=12)
-QUICK = Plan(writers=(8, 32), events_per_round=256, rounds=3)
+QUICK = Plan(writers=(8, 32), events_per_round=128, rounds=2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ class Plan:
 
 
 FULL = Plan(sizes=(10, 100, 1_000, 10_000), samples=200, slow_samples=30)
-QUICK = Plan(sizes=(10, 100, 1_000), samples=40, slow_samples=10)
+QUICK = Plan(sizes=(10, 100, 1_000), samples=25, slow_samples=10)
 
 
 def cases(sizes: tuple[int, ...]) -> Iterator[Case]:

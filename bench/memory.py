@@ -21,26 +21,19 @@ from dataclasses import dataclass
 import asyncpg
 from rich.console import Console
 
-from bench.http_commands import (
-    COMMANDS,
-    INCIDENTS_PER_CONNECTION,
-    TARGET_RSS_MB,
-    LoadGenerator,
-    Plan,
-    declare_incidents,
-    measure,
-    prepare_database,
-    start_server,
-)
-from bench.processes import IRM, LOOPBACK, PYTHON, Process, clean_env, free_port, http_ready
+from bench.http_commands import COMMANDS, TARGET_RSS_MB
+from bench.http_load import INCIDENTS_PER_CONNECTION, LoadGenerator, Plan, measure
+from bench.http_servers import declare_incidents, prepare_database, start_server
+from bench.processes import IRM, PYTHON, Process, clean_env
 from bench.processes import supervised as supervised_processes
 from bench.projection_lag import BARE_NAME, BATCH_SIZE
 from bench.report import Row
 from bench.server import bench_database
+from bench.webhook_receipts import ReceiverClient
 from shared.webhooks.subscriptions import create_subscription
 
 FULL = Plan(connections=(8, 32), round_s=1.5, rounds=1, warmup_s=0.5)
-QUICK = Plan(connections=(32,), round_s=0.5, rounds=1, warmup_s=0.2)
+QUICK = Plan(connections=(32,), round_s=0.4, rounds=1, warmup_s=0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +52,13 @@ async def run(server_url: str, *, quick: bool, console: Console) -> list[Row]:
     async with bench_database(server_url) as url, supervised_processes() as supervisor:
         token = await prepare_database(url)
         console.log("memory: starting the API, irm projector, irm notifier and the baselines")
-        port, dead_port = free_port(), free_port()
-        receiver_url = f"http://{LOOPBACK}:{port}"
-        await subscribe(url, receiver_url)
-        _, api, ceiling = await asyncio.gather(
-            supervisor.start(
-                "receiver",
-                [PYTHON, "-m", "bench.receiver", str(port), str(dead_port)],
-                env=clean_env(),
-                ready=http_ready(receiver_url + "/healthz"),
-            ),
+        receiver, api, ceiling = await asyncio.gather(
+            ReceiverClient.start(supervisor),
             start_server(supervisor, "api", url),
             start_server(supervisor, "ceiling", url),
         )
+        await receiver.close()  # only its address is needed here
+        await subscribe(url, receiver.base_url)
         service_env = clean_env(
             IRM_DATABASE_URL=url,
             IRM_LOG_LEVEL="WARNING",
@@ -86,7 +73,10 @@ async def run(server_url: str, *, quick: bool, console: Console) -> list[Row]:
         )
         loadgen = await LoadGenerator.start(supervisor)
         incidents = max(plan.connections) * INCIDENTS_PER_CONNECTION
-        ids = {s.side: await declare_incidents(s, token, incidents) for s in (api, ceiling)}
+        declared = await asyncio.gather(
+            *(declare_incidents(s, token, incidents) for s in (api, ceiling))
+        )
+        ids = {api.side: declared[0], ceiling.side: declared[1]}
         for command in COMMANDS:
             for connections in plan.connections:
                 console.log(f"memory: {command}, {connections} connections")

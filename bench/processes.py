@@ -1,8 +1,8 @@
 """Processes a benchmark starts: the services, the baselines, the load generator, the receiver.
 
-Every process is started inside `supervised()`, which stops each one on the way out (SIGINT or
-SIGTERM, then SIGKILL after a grace period), so no benchmark leaves anything running behind it,
-whatever happens. Their stderr goes to files in a temporary directory, shown if one dies early.
+Every process is started inside `supervised()`, which stops each one on the way out (SIGTERM,
+then SIGKILL after a grace period), so no benchmark leaves anything running behind it, whatever
+happens. Their stderr goes to files in a temporary directory, shown if one dies early.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IRM = str(Path(sys.executable).with_name("irm"))
 LOOPBACK = "127.0.0.1"
 STOP_GRACE_S = 10.0
+BIND_ATTEMPTS = 3
 READY_DEADLINE_S = 60.0
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _INHERITED_PREFIXES = ("IRM_", "POSTGRES_", "PERSISTENCE_", "BENCH_")
@@ -67,6 +68,10 @@ def http_ready(url: str) -> Ready:
             return False
 
     return check
+
+
+class PortTakenError(RuntimeError):
+    """A server could not bind its port: someone took it between choosing and binding."""
 
 
 @dataclass
@@ -112,7 +117,10 @@ class Process:
     def check_alive(self) -> None:
         """Raise, with what it printed, if the process has exited."""
         if self.popen.poll() is not None:
-            raise RuntimeError(f"{self.name} exited with {self.popen.returncode}:\n{self.stderr()}")
+            printed = self.stderr()
+            taken = "address already in use" in printed.lower()
+            error = PortTakenError if taken else RuntimeError
+            raise error(f"{self.name} exited with {self.popen.returncode}:\n{printed}")
 
 
 @dataclass
@@ -121,6 +129,47 @@ class Supervisor:
 
     logs: Path
     started: list[Process] = field(default_factory=list)
+    _ports: set[int] = field(default_factory=set)
+
+    def free_port(self) -> int:
+        """A free port on 127.0.0.1 that this supervisor has not handed out before (a port is
+        free again as soon as it is chosen, until the process it is meant for binds it)."""
+        while (port := free_port()) in self._ports:
+            pass
+        self._ports.add(port)
+        return port
+
+    async def start_http(
+        self,
+        name: str,
+        args_for: Callable[[int], list[str]],
+        *,
+        env: dict[str, str],
+        health: str,
+        stop_signal: signal.Signals = signal.SIGTERM,
+    ) -> tuple[Process, str]:
+        """Start a server listening on a free port, ready when GET `health` answers 200.
+
+        `args_for(port)` gives its command line. If another program takes the port before the
+        server binds it (other test suites choose free ports too), it starts again on another.
+        """
+        for attempt in range(BIND_ATTEMPTS):
+            port = self.free_port()
+            base_url = f"http://{LOOPBACK}:{port}"
+            try:
+                process = await self.start(
+                    name,
+                    args_for(port),
+                    env=env,
+                    ready=http_ready(base_url + health),
+                    stop_signal=stop_signal,
+                )
+            except PortTakenError:
+                if attempt + 1 == BIND_ATTEMPTS:
+                    raise
+                continue
+            return process, base_url
+        raise AssertionError("unreachable")
 
     async def start(
         self,
@@ -142,13 +191,30 @@ class Supervisor:
             await wait_until_ready(process, ready)
         return process
 
-    async def stop(self, process: Process) -> None:
-        """Stop one process now (gracefully, then by force)."""
-        await asyncio.to_thread(_stop, process)
+    def stop_all(self) -> None:
+        """Stop every process started here: ask all at once, give them STOP_GRACE_S together,
+        then kill what is left.
 
-    async def stop_all(self) -> None:
-        """Stop every process started here, all at once."""
-        await asyncio.gather(*(self.stop(p) for p in self.started))
+        Blocking on purpose: it runs on the way out, also when the run was cancelled or
+        interrupted, and must not depend on the event loop or its threads still working.
+        """
+        running = [p for p in self.started if p.popen.poll() is None]
+        try:
+            for process in running:
+                process.popen.send_signal(signal.SIGCONT)  # a paused one could not obey
+                process.popen.send_signal(process.stop_signal)
+            deadline = time.monotonic() + STOP_GRACE_S
+            for process in running:
+                with suppress(subprocess.TimeoutExpired):
+                    process.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
+        finally:
+            for process in self.started:
+                if process.popen.poll() is None:
+                    process.popen.kill()
+                    process.popen.wait()
+                for stream in (process.popen.stdin, process.popen.stdout):
+                    if stream is not None:
+                        stream.close()
 
 
 async def wait_until_ready(
@@ -172,8 +238,10 @@ async def supervised() -> AsyncIterator[Supervisor]:
     try:
         yield supervisor
     finally:
-        await supervisor.stop_all()
-        shutil.rmtree(logs, ignore_errors=True)
+        try:
+            supervisor.stop_all()
+        finally:
+            shutil.rmtree(logs, ignore_errors=True)
 
 
 def _spawn(
@@ -188,18 +256,3 @@ def _spawn(
             stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
             stderr=stderr,
         )
-
-
-def _stop(process: Process) -> None:
-    popen = process.popen
-    if popen.poll() is None:
-        popen.send_signal(signal.SIGCONT)  # a paused process could not handle the next one
-        popen.send_signal(process.stop_signal)
-        try:
-            popen.wait(timeout=STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            popen.kill()
-            popen.wait()
-    for stream in (popen.stdin, popen.stdout):
-        if stream is not None:
-            stream.close()

@@ -41,7 +41,7 @@ class Plan:
 
 
 FULL = Plan(events=100_000, runs=3)
-QUICK = Plan(events=10_000, runs=2)
+QUICK = Plan(events=10_000, runs=1)
 
 
 async def run(server_url: str, *, quick: bool, console: Console) -> list[Row]:

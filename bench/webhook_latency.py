@@ -25,43 +25,32 @@ it had waited, so percentiles that reach into those are lower bounds (shown with
 
 from __future__ import annotations
 
-import asyncio
-import ssl
-import time
-from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass
 
 import asyncpg
-import httpx
-import orjson
 from rich.console import Console
 
 from bench.append import POOL_SIZE
 from bench.processes import (
     IRM,
     LOOPBACK,
-    PYTHON,
     Process,
     Supervisor,
     clean_env,
-    free_port,
-    http_ready,
     supervised,
 )
 from bench.report import Detail, Row
 from bench.server import bench_database
-from bench.stats import Summary, summarise
+from bench.webhook_baseline import post_loop
+from bench.webhook_receipts import SUBSCRIBERS, Deliveries, ReceiverClient, collect
 from bench.writer import PacedWriter
-from services.notifier.settings import NotifierSettings
 from shared.eventstore.mapper import build_mapper
 from shared.eventstore.store import EventStore
 from shared.webhooks.subscriptions import create_subscription
 
-SUBSCRIBERS = 10
 TARGET_RATE = 200
 INCIDENTS = 10
 WEBHOOK_TIMEOUT_S = 1.0
-MAX_IN_FLIGHT: int = NotifierSettings.model_fields["webhook_max_in_flight"].default
 TARGET_P99_MS = 25.0
 TARGET_DEAD_RATIO = 1.2
 
@@ -77,84 +66,32 @@ class Plan:
 
 
 FULL = Plan(rates=(TARGET_RATE, 20), duration_s=4.0, warmup_s=0.5, drain_s=10.0)
-QUICK = Plan(rates=(TARGET_RATE,), duration_s=0.5, warmup_s=0.0, drain_s=2.0)
-
-
-@dataclass(frozen=True, slots=True)
-class Deliveries:
-    """Every expected delivery's latency, how many arrived, and the rate achieved.
-
-    A delivery that had not arrived when the run stopped waiting counts with the time it had
-    waited by then: a lower bound, so percentiles that reach into them are lower bounds too.
-    """
-
-    latencies: list[float]
-    arrived: int
-    achieved_rate: float
-    notifier_cpu_s: float = 0.0
-
-    @property
-    def summary(self) -> Summary:
-        """Percentiles of the latencies."""
-        return summarise(self.latencies)
-
-    @property
-    def complete(self) -> bool:
-        """Whether every delivery arrived."""
-        return self.arrived == len(self.latencies)
-
-
-class ReceiverClient:
-    """The control endpoints of the receiver process."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self._client = httpx.AsyncClient(base_url=base_url, trust_env=False, timeout=30)
-
-    async def arrivals(self) -> list[tuple[int, int, float]]:
-        """Everything received since the last call: (subscriber, position, monotonic time)."""
-        response = await self._client.get("/arrivals")
-        return [(int(s), int(p), float(at)) for s, p, at in response.json()]
-
-    async def wait_for(self, position: int, *, timeout_s: float, notifier: Process) -> bool:
-        """Until every subscriber has received `position`; False if time runs out."""
-        give_up = time.monotonic() + timeout_s
-        while time.monotonic() < give_up:
-            notifier.check_alive()
-            progress = (await self._client.get("/progress")).json()
-            if all(progress.get(str(s), -1) >= position for s in range(SUBSCRIBERS)):
-                return True
-            await asyncio.sleep(0.05)
-        return False
-
-    async def close(self) -> None:
-        """Close the control connection."""
-        await self._client.aclose()
+QUICK = Plan(rates=(TARGET_RATE,), duration_s=0.5, warmup_s=0.0, drain_s=1.5)
 
 
 async def run(server_url: str, *, quick: bool, console: Console) -> list[Row]:
     """At each rate: ten healthy subscribers, the baseline, then a dead subscriber too."""
     plan = QUICK if quick else FULL
     async with supervised() as supervisor:
-        port, dead_port = free_port(), free_port()
-        base_url = f"http://{LOOPBACK}:{port}"
-        await supervisor.start(
-            "receiver",
-            [PYTHON, "-m", "bench.receiver", str(port), str(dead_port)],
-            env=clean_env(),
-            ready=http_ready(base_url + "/healthz"),
-        )
-        receiver = ReceiverClient(base_url)
+        receiver = await ReceiverClient.start(supervisor)
         rows: list[Row] = []
         try:
             for rate in plan.rates:
                 console.log(f"webhooks: {SUBSCRIBERS} subscribers, {rate} events/s")
                 healthy, body = await notifier_run(server_url, plan, rate, receiver, dead_port=None)
                 console.log(f"webhooks: baseline at {rate} events/s, httpx to the receiver")
-                baseline = await post_loop(plan, rate, receiver, body)
+                baseline = await post_loop(
+                    receiver,
+                    body,
+                    rate=rate,
+                    duration_s=plan.duration_s,
+                    warmup_s=plan.warmup_s,
+                    drain_s=plan.drain_s,
+                    timeout_s=WEBHOOK_TIMEOUT_S,
+                )
                 console.log(f"webhooks: {SUBSCRIBERS} subscribers and a dead one, {rate} events/s")
                 with_dead, _ = await notifier_run(
-                    server_url, plan, rate, receiver, dead_port=dead_port
+                    server_url, plan, rate, receiver, dead_port=receiver.dead_port
                 )
                 rows += [healthy_row(rate, healthy, baseline), dead_row(rate, with_dead, healthy)]
         finally:
@@ -194,26 +131,6 @@ async def notifier_run(
             await pool.close()
 
 
-def collect(
-    started: dict[int, float],
-    arrivals: list[tuple[int, int, float]],
-    rate: float,
-    cpu_s: float = 0.0,
-) -> Deliveries:
-    """Each expected delivery's latency; one that never arrived counts as arriving now."""
-    first: dict[tuple[int, int], float] = {}
-    for subscriber, position, at in arrivals:
-        if position in started and subscriber < SUBSCRIBERS:
-            first.setdefault((subscriber, position), at)  # a retry is not a new arrival
-    now = time.monotonic()
-    latencies = [
-        first.get((subscriber, position), now) - at
-        for position, at in started.items()
-        for subscriber in range(SUBSCRIBERS)
-    ]
-    return Deliveries(latencies, arrived=len(first), achieved_rate=rate, notifier_cpu_s=cpu_s)
-
-
 async def subscribe(pool: asyncpg.Pool, base_url: str, dead_port: int | None) -> None:
     """Ten healthy subscriptions to every event, and the dead one if asked for."""
     urls = [f"{base_url}/s/{i}" for i in range(SUBSCRIBERS)]
@@ -237,67 +154,6 @@ async def start_notifier(supervisor: Supervisor, url: str) -> Process:
             IRM_WEBHOOK_TIMEOUT=str(WEBHOOK_TIMEOUT_S),
         ),
     )
-
-
-async def post_loop(plan: Plan, rate: int, receiver: ReceiverClient, body: bytes) -> Deliveries:
-    """The baseline: ten POSTs per event at the same rate, straight to the receiver.
-
-    As many sender tasks as the notifier may have deliveries in flight take POSTs from one
-    queue, so waiting for a free sender counts in the latency, as it does in the notifier.
-    Each sender has an httpx client of its own with one keep-alive connection: the cheapest
-    way to send with httpx (one shared pool of 64 connections costs about three times the CPU
-    per request). Positions are negative, so nothing of this run passes for a notifier's.
-    """
-    message = orjson.loads(body)
-    single = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    headers = {"content-type": "application/cloudevents+json"}
-    started: dict[int, float] = {}
-    queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
-    tls = ssl.create_default_context()  # shared: one per client would take ~30 ms each here
-    async with AsyncExitStack() as stack:
-
-        async def sender() -> None:
-            client = await stack.enter_async_context(
-                httpx.AsyncClient(
-                    limits=single, timeout=WEBHOOK_TIMEOUT_S, trust_env=False, verify=tls
-                )
-            )
-            while True:
-                subscriber, position = await queue.get()
-                content = orjson.dumps(message | {"irmposition": position})
-                url = f"{receiver.base_url}/s/{subscriber}"
-                with suppress(httpx.HTTPError):  # a lost POST shows as a missing arrival
-                    await client.post(url, content=content, headers=headers)
-                queue.task_done()
-
-        async def send(events: int, first_position: int) -> float:
-            start = time.monotonic()
-            for index in range(events):
-                delay = start + index / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                position = first_position - index
-                started[position] = time.monotonic()
-                for subscriber in range(SUBSCRIBERS):
-                    queue.put_nowait((subscriber, position))
-            seconds = time.monotonic() - start
-            with suppress(TimeoutError):
-                await asyncio.wait_for(queue.join(), timeout=plan.drain_s)
-            return seconds
-
-        senders = [asyncio.create_task(sender()) for _ in range(MAX_IN_FLIGHT)]
-        try:
-            await send(round(rate * plan.warmup_s), -1)
-            await receiver.arrivals()
-            started.clear()
-            count = round(rate * plan.duration_s)
-            seconds = await send(count, -1_000_000_000)
-            arrivals = await receiver.arrivals()
-        finally:
-            for task in senders:
-                task.cancel()
-            await asyncio.gather(*senders, return_exceptions=True)
-    return collect(started, arrivals, count / seconds)
 
 
 def healthy_row(rate: int, ours: Deliveries, baseline: Deliveries) -> Row:
