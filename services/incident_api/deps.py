@@ -55,8 +55,8 @@ class Services:
     webhook_secret_grace: timedelta
 
 
-def get_services(request: Request) -> Services:
-    """The app's services."""
+async def get_services(request: Request) -> Services:
+    """The app's services (async, so FastAPI does not hop to a thread for it)."""
     services: Services = request.app.state.services
     return services
 

@@ -32,6 +32,7 @@ from shared.webhooks.url_guard import UnsafeUrlError, check_url
 log = logging.getLogger(__name__)
 
 _MAX_RETRY_AFTER: Final = timedelta(hours=24)
+_MAX_RESPONSE_BYTES: Final = 64 * 1024
 _IDLE_POLL_SECONDS: Final = 0.5
 _LEASE_MARGIN: Final = timedelta(seconds=5)
 
@@ -201,12 +202,12 @@ class Sender:
                     "webhook-signature": signature,
                     "user-agent": "irm-notifier/0.1",
                 }
-                # Streamed and never read: a receiver's response body cannot cost us memory.
                 async with self._client.stream(
                     "POST", delivery.url, content=delivery.body, headers=headers
                 ) as response:
                     code = response.status_code
                     retry_after = _retry_after(response) if code in (429, 503) else None
+                    await _drain(response)
                     return Outcome(status_code=code, error=None, retry_after=retry_after)
         except UnsafeUrlError as error:
             return Outcome(
@@ -275,6 +276,16 @@ async def _finish(
         outcome.status_code,
         outcome.error,
     )
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read a short answer to its end, so its connection goes back to the pool for the next
+    delivery; a long one is dropped unread, so a receiver cannot cost us memory."""
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read > _MAX_RESPONSE_BYTES:
+            return
 
 
 def _retry_after(response: httpx.Response) -> timedelta | None:

@@ -65,3 +65,14 @@ def test_no_reminder_without_a_severity_or_once_resolved() -> None:
     incident = declare()
     incident.resolve(ALICE, resolution="restored", summary="rolled back")
     assert next_reminder_due(incident, CADENCE) is None
+
+
+def test_a_reminder_is_stored_under_its_stable_topic() -> None:
+    from shared.eventstore.mapper import build_mapper
+
+    incident = declare()
+    due = next_reminder_due(incident, CADENCE)
+    assert due is not None
+    incident.record_update_overdue(SYSTEM_ACTOR, due_at=due)
+    stored = build_mapper().to_stored_event(incident.collect_events()[-1])
+    assert stored.topic == "irm:Incident.CustomerUpdateOverdue"
