@@ -11,9 +11,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Response, status
 
+from services.incident_api.command_runner import run_command
 from services.incident_api.commands import CommandOutcome
 from services.incident_api.deps import Reader, ServicesDep, Writer
-from services.incident_api.etag import etag, parse_if_match
+from services.incident_api.etag import etag
 from services.incident_api.schemas import (
     EscalationCreate,
     EventList,
@@ -264,9 +265,7 @@ async def _run(
     if_match: str | None,
     command: Callable[[Incident], None],
 ) -> IncidentCommandResult:
-    outcome = await services.commands.execute(
-        incident_id, actor, command, expected_version=parse_if_match(if_match)
-    )
+    outcome = await run_command(services, response, incident_id, actor, if_match, command)
     return _answer(outcome, response)
 
 

@@ -10,8 +10,9 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import PlainTextResponse
 
+from services.incident_api.command_runner import run_command
 from services.incident_api.deps import Reader, ServicesDep, Writer
-from services.incident_api.etag import etag, parse_if_match
+from services.incident_api.etag import etag
 from services.incident_api.postmortem_schemas import (
     ContributingFactor,
     FollowUpComplete,
@@ -268,10 +269,7 @@ async def _run(
     if_match: str | None,
     command: Callable[[Incident], None],
 ) -> ReviewCommandResult:
-    outcome = await services.commands.execute(
-        incident_id, actor, command, expected_version=parse_if_match(if_match)
-    )
-    response.headers["ETag"] = etag(outcome.incident.version)
+    outcome = await run_command(services, response, incident_id, actor, if_match, command)
     return ReviewCommandResult(
         **IncidentRead.of(outcome.incident).model_dump(),
         position=outcome.position,
