@@ -285,7 +285,8 @@ def check_timeline(table: list[str], events: list[dict[str, Any]]) -> None:
         assert row.startswith(f"| {stamp(event)} | {event['actor']} | "), (row, event)
         data = event["data"]
         if event["type"] == "UpdatePosted":
-            assert f"posted a {data['audience']} update: {data['body']}" in row
+            article = "an" if data["audience"] == "internal" else "a"
+            assert f"posted {article} {data['audience']} update: {data['body']}" in row
         elif event["type"] == "Escalated":
             assert f"escalated to {data['target']}: {data['reason']}" in row
         elif event["type"] == "SeverityChanged":
