@@ -138,3 +138,10 @@ def assert_problem(
     if field is not None:
         assert problem["field"] == field, problem
     return problem
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def api(open_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """The API with loopback webhook receivers allowed (for the subscription tests)."""
+    async with open_client(webhook_allowed_targets="127.0.0.0/8,::1") as http:
+        yield http

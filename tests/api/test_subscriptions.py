@@ -6,40 +6,20 @@ receivers configure it. No notifier runs here, so the receiver URL is never cont
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-import pytest_asyncio
 from standardwebhooks.webhooks import Webhook
 
 from shared.webhooks.message import sign
 from shared.webhooks.subscriptions import set_status, signing_secrets
 from tests.api.conftest import ClientFactory, Headers, assert_problem
+from tests.api.subscription_helpers import ALLOWED, RECEIVER, subscribe
 
-ALLOWED = "127.0.0.0/8,::1"
-RECEIVER = "http://127.0.0.1:9/hooks"
 BODY = b'{"specversion":"1.0","id":"msg_1","type":"dev.irm.incident.declared.v1"}'
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def api(open_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
-    """The API, with loopback receivers allowed."""
-    async with open_client(webhook_allowed_targets=ALLOWED) as http:
-        yield http
-
-
-async def subscribe(api: httpx.AsyncClient, headers: Headers, **fields: Any) -> dict[str, Any]:
-    """Create a subscription to RECEIVER (with `fields` changed) and return the 201's body."""
-    response = await api.post(
-        "/v1/subscriptions", json={"url": RECEIVER, **fields}, headers=headers
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def verifies(secret: str, signature: str, timestamp: datetime) -> bool:

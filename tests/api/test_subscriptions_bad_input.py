@@ -16,17 +16,9 @@ import pytest
 import pytest_asyncio
 
 from tests.api.conftest import ClientFactory, Headers, assert_problem
+from tests.api.subscription_helpers import RECEIVER, subscribe
 
-ALLOWED = "127.0.0.0/8,::1"
-RECEIVER = "http://127.0.0.1:9/hooks"
 PUBLIC = "https://93.184.215.14/hooks"  # a global address: accepted, and never contacted here
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def api(open_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
-    """The API with loopback receivers allowed."""
-    async with open_client(webhook_allowed_targets=ALLOWED) as http:
-        yield http
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -39,16 +31,6 @@ async def strict(open_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]
 async def subscriptions(pool: asyncpg.Pool) -> int:
     """How many subscriptions are stored."""
     return int(await pool.fetchval("SELECT count(*) FROM irm_subscriptions"))
-
-
-async def subscribe(api: httpx.AsyncClient, headers: Headers, **fields: Any) -> dict[str, Any]:
-    """Create a subscription to RECEIVER and return the 201's body."""
-    response = await api.post(
-        "/v1/subscriptions", json={"url": RECEIVER, **fields}, headers=headers
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest_asyncio
 from cloudevents.core.bindings.http import HTTPMessage, from_structured_event
 from standardwebhooks.webhooks import Webhook
 
@@ -17,44 +15,8 @@ from services.notifier.runner import notifier_running
 from services.notifier.settings import NotifierSettings
 from shared.database import Database
 from shared.webhooks.deliveries import NewDelivery, queue_deliveries
-from tests.api.conftest import ClientFactory, Headers, declare
-
-ALLOWED = "127.0.0.0/8,::1"
-RECEIVER = "http://127.0.0.1:9/hooks"
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def api(open_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
-    """The API with loopback receivers allowed."""
-    async with open_client(webhook_allowed_targets=ALLOWED) as http:
-        yield http
-
-
-async def subscribe(api: httpx.AsyncClient, headers: Headers, **fields: Any) -> dict[str, Any]:
-    """Create a subscription to RECEIVER (with `fields` changed) and return the 201's body."""
-    response = await api.post(
-        "/v1/subscriptions", json={"url": RECEIVER, **fields}, headers=headers
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def log_of(
-    api: httpx.AsyncClient, headers: Headers, subscription_id: str, **params: Any
-) -> list[dict[str, Any]]:
-    """Every delivery of a subscription, oldest first, following the log's pages."""
-    items: list[dict[str, Any]] = []
-    while True:
-        response = await api.get(
-            f"/v1/subscriptions/{subscription_id}/deliveries", params=params, headers=headers
-        )
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items += page["items"]
-        if page["next_before"] is None:
-            return items[::-1]
-        params = {**params, "before": page["next_before"]}
+from tests.api.conftest import Headers, declare
+from tests.api.subscription_helpers import ALLOWED, log_of, subscribe
 
 
 async def queue(pool: asyncpg.Pool, subscription_id: str, count: int) -> list[str]:
