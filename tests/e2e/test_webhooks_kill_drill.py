@@ -36,7 +36,8 @@ NOTIFIER_ENV = {
     "IRM_WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.2,0.5,1,1,1,1,1,1,1,1",
     "IRM_WEBHOOK_TIMEOUT": "1",
     "IRM_NOTIFIER_IDLE_TIMEOUT": "0.2",
-    "IRM_LOG_LEVEL": "WARNING",
+    # INFO, so each notifier's "queueing after position" line shows it is up.
+    "IRM_LOG_LEVEL": "INFO",
 }
 
 
@@ -58,6 +59,16 @@ async def keep_appending(repository: IncidentRepository, stop: asyncio.Event) ->
         incident.post_update(alice, audience="internal", body=f"update {n}")
         await repository.save(incident)
         n += 1
+        await asyncio.sleep(0.05)
+
+
+async def wait_until_started(log: Path, *, times: int, within: float = 60) -> None:
+    """Wait until `times` notifiers have logged that they follow the log."""
+    deadline = asyncio.get_running_loop().time() + within
+    while (await asyncio.to_thread(log.read_text, errors="replace")).count(
+        "notifier queueing after position"
+    ) < times:
+        assert asyncio.get_running_loop().time() < deadline, "the notifier did not start"
         await asyncio.sleep(0.05)
 
 
@@ -115,6 +126,9 @@ async def test_sigkilled_notifiers_lose_nothing_and_duplicates_are_the_same_mess
             within=120,
             what="every event after the drill",
         )
+        # The earlier notifiers may have sent everything already: make sure this one is up
+        # (past start-up, its signal handlers installed) before asking it to stop.
+        await wait_until_started(tmp_path / "notifier.err", times=KILLS + 1)
         process.send_signal(signal.SIGTERM)
         assert await process.wait() == 0
     finally:
