@@ -49,6 +49,11 @@ class ProjectorProcess:
         """Everything the processes wrote so far."""
         return self._log_path.read_text(errors="replace")
 
+    async def started(self, *, times: int) -> bool:
+        """Whether `times` processes have logged that they follow the log."""
+        text = await asyncio.to_thread(self.output)
+        return text.count("projector starting after position") >= times
+
     async def kill(self, sig: signal.Signals = signal.SIGKILL) -> int:
         """Send `sig` and wait for the process to end; returns its exit code."""
         assert self.process is not None
@@ -91,6 +96,13 @@ async def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     await projector.start()
     try:
         await wait_until_caught_up(pool, store)
+        # The killed ones may have caught up already: be sure this one is past start-up (its
+        # signal handlers installed) before asking it to stop.
+        await wait_for(
+            lambda: projector.started(times=KILLS + 1),
+            within=START_WITHIN_S,
+            what="the last projector to start",
+        )
     finally:
         assert await projector.kill(signal.SIGTERM) == 0, projector.output()
 
