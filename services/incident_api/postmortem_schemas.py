@@ -7,17 +7,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.incident_api.schemas import IncidentCommandResult
+from services.incident_api.schemas import IncidentCommandResult, Name, Text
 from shared.domain.incident import Incident
 from shared.domain.review import FactorCategory
-from shared.domain.values import NAME_MAX_CHARS, TEXT_MAX_CHARS, TITLE_MAX_CHARS
+from shared.domain.values import TEXT_MAX_CHARS, TITLE_MAX_CHARS
 
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_CHARS)
-]
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX_CHARS)
-]
 DueDate = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 

@@ -170,22 +170,6 @@ class EventStore:
             stored.state,
         )
 
-    async def latest_snapshot(
-        self, originator_id: UUID, *, up_to_version: int | None = None
-    ) -> Snapshot | None:
-        """The newest snapshot of an aggregate, at or below `up_to_version` if given."""
-        row = await self._pool.fetchrow(
-            f"""SELECT originator_id, originator_version, topic, state FROM {SNAPSHOTS_TABLE}
-                WHERE originator_id = $1
-                  AND ($2::bigint IS NULL OR originator_version <= $2)
-                ORDER BY originator_version DESC LIMIT 1""",
-            originator_id,
-            up_to_version,
-        )
-        if row is None:
-            return None
-        return cast(Snapshot, self._mapper.to_domain_event(_stored(row)))
-
     async def read_latest(
         self, originator_id: UUID, *, up_to_version: int | None = None
     ) -> tuple[Snapshot | None, list[RecordedEvent]]:

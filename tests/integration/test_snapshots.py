@@ -110,7 +110,7 @@ async def test_the_snapshot_is_used_and_only_later_events_are_replayed(
 ) -> None:
     incident = await a_long_incident(repository)
     # Rewrite the version-10 snapshot's title: a load that shows it must have started there.
-    snapshot = await store.latest_snapshot(incident.id)
+    snapshot, _ = await store.read_latest(incident.id)
     assert snapshot is not None
     assert snapshot.originator_version == 10
     marked = Incident.Snapshot(

@@ -58,9 +58,10 @@ async def declare_incident(
     """Declare an incident; the owner (default: you) acts as IC until one is assigned."""
     outcome = await services.commands.declare(actor, body, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/v1/incidents/{outcome.incident.id}"
+    response.headers["ETag"] = etag(outcome.incident.version)
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return _answer(outcome, response)
+    return _answer(outcome)
 
 
 @router.get("/{incident_id}/events")
@@ -266,10 +267,9 @@ async def _run(
     command: Callable[[Incident], None],
 ) -> IncidentCommandResult:
     outcome = await run_command(services, response, incident_id, actor, if_match, command)
-    return _answer(outcome, response)
+    return _answer(outcome)
 
 
-def _answer(outcome: CommandOutcome, response: Response) -> IncidentCommandResult:
-    response.headers["ETag"] = etag(outcome.incident.version)
+def _answer(outcome: CommandOutcome) -> IncidentCommandResult:
     read = IncidentRead.of(outcome.incident)
     return IncidentCommandResult(**read.model_dump(), position=outcome.position)
