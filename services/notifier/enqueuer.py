@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.background import uninterrupted
 from shared.eventstore.store import RecordedEvent
 from shared.subscription import LogFollower
 from shared.tracking import lock_tracking, set_tracking, tracked_position
@@ -35,7 +36,11 @@ class Enqueuer:
         self._wake = wake
 
     async def handle(self, batch: Sequence[RecordedEvent]) -> int:
-        """Queue a batch exactly once; returns the tracked position afterwards."""
+        """Queue a batch exactly once; returns the tracked position afterwards. Once started,
+        a batch is finished even if the notifier is being cancelled."""
+        return await uninterrupted(self._queue(batch))
+
+    async def _queue(self, batch: Sequence[RecordedEvent]) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             tracked = await lock_tracking(conn, NOTIFIER_NAME)
             fresh = [e for e in batch if e.position > tracked]

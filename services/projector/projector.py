@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.background import uninterrupted
 from shared.cadence import Cadence
 from shared.eventstore.store import RecordedEvent
 from shared.readmodels.ddl import FOLLOW_UPS, INCIDENTS, TIMELINE
@@ -100,7 +101,11 @@ class Projector:
         return await tracked_position(self._pool, self._name)
 
     async def handle(self, batch: Sequence[RecordedEvent]) -> int:
-        """Apply a batch exactly once and return the tracked position afterwards."""
+        """Apply a batch exactly once and return the tracked position afterwards. Once
+        started, a batch is finished even if the projector is being cancelled."""
+        return await uninterrupted(self._apply(batch))
+
+    async def _apply(self, batch: Sequence[RecordedEvent]) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             tracked = await lock_tracking(conn, self._name)
             fresh = [e for e in batch if e.position > tracked]
