@@ -53,6 +53,14 @@ async def embedded_or_configured_url(settings: CommonSettings) -> AsyncIterator[
         await asyncio.to_thread(server.cleanup)
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """Release a connection to the pool as it is: asyncpg has already rolled back any open
+    transaction. Its default reset (UNLISTEN, RESET ALL, unlock advisory locks, close cursors)
+    costs a round trip per use, and nothing here leaves session state behind: settings are
+    `SET LOCAL` or transaction-local, LISTEN has its own connections, and the one session
+    advisory lock (the rebuild's) is released explicitly."""
+
+
 @asynccontextmanager
 async def open_database(settings: CommonSettings) -> AsyncIterator[Database]:
     """Open a pool on the configured (or embedded) database, migrated to the latest schema."""
@@ -61,6 +69,7 @@ async def open_database(settings: CommonSettings) -> AsyncIterator[Database]:
             url,
             min_size=settings.db_pool_min_size,
             max_size=max(settings.db_pool_min_size, settings.db_pool_max_size),
+            reset=keep_session,
         )
         try:
             async with pool.acquire() as conn:

@@ -22,6 +22,49 @@ EVENTS_CHANNEL: Final = EVENTS_TABLE
 
 _MIGRATIONS_LOCK_KEY: Final = 0x1A_0001
 
+APPEND_FUNCTION: Final = "irm_append_events"
+
+# One append in one statement, so one round trip: under lock_timeout, take the EXCLUSIVE lock
+# (notification ids are then issued in commit order), NOTIFY, insert. Conflicting rows are
+# skipped rather than raised, so the error can name the first stream that was taken; raising
+# then rolls back the whole append. The caller's transaction, or the statement's own, commits.
+_APPEND_FUNCTION_DDL = f"""
+CREATE OR REPLACE FUNCTION {APPEND_FUNCTION}(
+    ids uuid[], versions bigint[], topics text[], states bytea[], wait_for_lock text
+) RETURNS bigint LANGUAGE plpgsql AS $append$
+DECLARE
+    last_position bigint;
+    taken uuid;
+BEGIN
+    PERFORM set_config('lock_timeout', wait_for_lock, true);
+    LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE;
+    PERFORM pg_notify('{EVENTS_CHANNEL}', '');
+    WITH inserted AS (
+        INSERT INTO {EVENTS_TABLE} (originator_id, originator_version, topic, state)
+        SELECT * FROM unnest(ids, versions, topics, states)
+        ON CONFLICT DO NOTHING
+        RETURNING originator_id, originator_version, notification_id
+    )
+    SELECT
+        (SELECT max(notification_id) FROM inserted),
+        (SELECT wanted.id
+            FROM unnest(ids, versions) WITH ORDINALITY AS wanted (id, version, n)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM inserted
+                WHERE inserted.originator_id = wanted.id
+                  AND inserted.originator_version = wanted.version)
+            ORDER BY wanted.n
+            LIMIT 1)
+    INTO last_position, taken;
+    IF taken IS NOT NULL THEN
+        RAISE EXCEPTION 'stream % was changed concurrently', taken
+            USING ERRCODE = 'unique_violation', DETAIL = taken::text;
+    END IF;
+    RETURN last_position;
+END
+$append$;
+"""
+
 _AUTOVACUUM = """WITH (
     autovacuum_enabled = true,
     autovacuum_vacuum_threshold = 100000000,
@@ -81,6 +124,7 @@ MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
         "read models gain the review and follow-ups; rebuilt from the log",
         recreate_read_models_ddl(),
     ),
+    (5, "appends in one statement: irm_append_events()", _APPEND_FUNCTION_DDL),
 )
 
 

@@ -7,7 +7,6 @@ never pass over an event that commits later with a lower id. SELECTs are not blo
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -17,7 +16,7 @@ import asyncpg
 from eventsourcing.domain import CanMutateAggregate, DomainEventProtocol, Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from shared.eventstore.schema import EVENTS_CHANNEL, EVENTS_TABLE, SNAPSHOTS_TABLE
+from shared.eventstore.schema import APPEND_FUNCTION, EVENTS_TABLE, SNAPSHOTS_TABLE
 
 AppendHook = Callable[[asyncpg.Connection, int], Awaitable[None]]
 """Extra work done inside an append's transaction, given the append's last position."""
@@ -61,10 +60,9 @@ class EventStore:
     ) -> None:
         self._pool = pool
         self._mapper = mapper
-        self._lock_sql = (
-            f"SET LOCAL lock_timeout = '{int(lock_timeout_ms)}ms'; "
-            f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE; "
-            f"NOTIFY {EVENTS_CHANNEL}"
+        self._lock_timeout = f"{int(lock_timeout_ms)}ms"
+        self._append_sql = (
+            f"SELECT {APPEND_FUNCTION}($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5)"
         )
 
     @property
@@ -83,30 +81,32 @@ class EventStore:
         if not events:
             raise ValueError("append needs at least one event")
         stored = [self._mapper.to_stored_event(e) for e in events]
-        async with self._pool.acquire() as conn, conn.transaction():
+        repeated = _first_repeated(stored)
+        if repeated is not None:
+            # The database would skip the repeat silently; it is a conflict within the append.
+            raise ConcurrencyConflictError(repeated)
+        columns = (
+            [s.originator_id for s in stored],
+            [s.originator_version for s in stored],
+            [s.topic for s in stored],
+            [s.state for s in stored],
+            self._lock_timeout,
+        )
+        async with self._pool.acquire() as conn:
             try:
-                await conn.execute(self._lock_sql)
+                if within is None:
+                    # The statement is its own transaction: one round trip for the append.
+                    last = await conn.fetchval(self._append_sql, *columns)
+                else:
+                    async with conn.transaction():
+                        last = await conn.fetchval(self._append_sql, *columns)
+                        await within(conn, last)
             except asyncpg.LockNotAvailableError as error:
                 raise StoreBusyError("the event store is busy; try again") from error
-            # Conflicting rows are skipped rather than raised, so the conflict can name the
-            # stream that was taken (not merely the first of the append); raising below then
-            # rolls back the whole append.
-            inserted = await conn.fetch(
-                f"""INSERT INTO {EVENTS_TABLE}
-                    (originator_id, originator_version, topic, state)
-                    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[])
-                    ON CONFLICT DO NOTHING
-                    RETURNING originator_id, originator_version, notification_id""",
-                [s.originator_id for s in stored],
-                [s.originator_version for s in stored],
-                [s.topic for s in stored],
-                [s.state for s in stored],
-            )
-            if len(inserted) < len(stored):
-                raise ConcurrencyConflictError(_first_skipped(stored, inserted))
-            last = max(r["notification_id"] for r in inserted)
-            if within is not None:
-                await within(conn, last)
+            except asyncpg.UniqueViolationError as error:
+                if error.table_name is not None or error.detail is None:
+                    raise  # not the function's conflict (e.g. from `within`)
+                raise ConcurrencyConflictError(UUID(error.detail)) from error
         return int(last)
 
     async def read_stream(
@@ -217,15 +217,15 @@ def _stored(row: asyncpg.Record | dict[str, Any]) -> StoredEvent:
     )
 
 
-def _first_skipped(stored: Sequence[StoredEvent], inserted: Sequence[asyncpg.Record]) -> UUID:
-    """The stream of the first event an `ON CONFLICT DO NOTHING` insert skipped."""
-    written = Counter((r["originator_id"], r["originator_version"]) for r in inserted)
+def _first_repeated(stored: Sequence[StoredEvent]) -> UUID | None:
+    """The stream of the first event that repeats an earlier one's version in the same append."""
+    seen: set[tuple[UUID | str, int]] = set()
     for s in stored:
-        key = (_as_uuid(s.originator_id), s.originator_version)
-        if written[key] == 0:
-            return key[0]
-        written[key] -= 1
-    raise AssertionError("no event was skipped")
+        key = (s.originator_id, s.originator_version)
+        if key in seen:
+            return _as_uuid(s.originator_id)
+        seen.add(key)
+    return None
 
 
 def _as_uuid(value: UUID | str) -> UUID:

@@ -127,3 +127,17 @@ async def test_a_hook_that_succeeds_is_kept_with_the_events(
     assert seen == [last]
     assert await store.exists(incident.id) is True
     assert await count_idempotency_keys(pool) == 1
+
+
+async def test_the_same_version_twice_in_one_append_conflicts_and_writes_nothing(
+    store: EventStore,
+) -> None:
+    free = declare_incident(1)
+    repeated = declare_incident(2)
+    events = [*free.collect_events(), *repeated.collect_events()]
+
+    with pytest.raises(ConcurrencyConflictError) as raised:
+        await store.append([*events, events[-1]])
+
+    assert raised.value.originator_id == repeated.id
+    assert await store.max_position() == 0
