@@ -12,6 +12,7 @@ from services.incident_api.body_limit import BodyLimitMiddleware
 from services.incident_api.commands import IncidentCommands
 from services.incident_api.deps import Services, TokenCache
 from services.incident_api.error_handlers import install_error_handlers
+from services.incident_api.recent import RecentIncidents
 from services.incident_api.routes import (
     follow_ups,
     health,
@@ -45,7 +46,10 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
                 store=store,
                 repository=repository,
                 commands=IncidentCommands(
-                    database_in_use.pool, repository, retries=settings.command_retries
+                    database_in_use.pool,
+                    repository,
+                    retries=settings.command_retries,
+                    recent=RecentIncidents(settings.recent_incidents),
                 ),
                 tokens=TokenCache(ttl_seconds=settings.token_cache_seconds),
                 read_wait_seconds=settings.read_wait_seconds,

@@ -11,6 +11,7 @@ import asyncpg
 import orjson
 
 from services.incident_api.problems import ProblemError
+from services.incident_api.recent import RecentIncidents
 from services.incident_api.schemas import IncidentCreate
 from shared.domain.incident import Incident
 from shared.domain.values import Actor
@@ -30,10 +31,18 @@ class CommandOutcome:
 class IncidentCommands:
     """The write side of the API; every change to an incident goes through here."""
 
-    def __init__(self, pool: asyncpg.Pool, repository: IncidentRepository, *, retries: int) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        repository: IncidentRepository,
+        *,
+        retries: int,
+        recent: RecentIncidents | None = None,
+    ) -> None:
         self._pool = pool
         self._repository = repository
         self._retries = retries
+        self._recent = recent if recent is not None else RecentIncidents(0)
 
     async def declare(
         self, actor: Actor, request: IncidentCreate, *, idempotency_key: str | None
@@ -65,6 +74,7 @@ class IncidentCommands:
             except asyncpg.UniqueViolationError:
                 # A concurrent request with the same key won; the loop returns its result.
                 continue
+            self._recent.keep(incident)
             return CommandOutcome(incident=incident, position=position)
 
     async def execute(
@@ -82,21 +92,36 @@ class IncidentCommands:
         the configured number of retries; the domain re-checks its rules every time.
         """
         attempts = 1 if expected_version is not None else self._retries + 1
-        for attempt in range(attempts):
-            incident = await self._repository.get(incident_id)
+        kept = self._recent.take(incident_id)
+        conflicts = 0
+        while True:
+            incident = kept if kept is not None else await self._repository.get(incident_id)
+            # A kept incident may be behind the log: whatever it leads to (a stale version, a
+            # rule broken, a conflict) is decided again on a fresh load, at no retry's cost.
+            behind_maybe, kept = kept is not None, None
             if expected_version is not None and incident.version != expected_version:
+                if behind_maybe:
+                    continue
                 raise _stale(incident.version, expected_version)
-            command(incident)
+            try:
+                command(incident)
+            except Exception:
+                if behind_maybe:
+                    continue
+                raise
             try:
                 position = await self._repository.save(incident)
             except ConcurrencyConflictError:
+                if behind_maybe:
+                    continue
                 if expected_version is not None:
                     raise _stale(None, expected_version) from None
-                if attempt + 1 == attempts:
+                conflicts += 1
+                if conflicts == attempts:
                     raise
                 continue
+            self._recent.keep(incident)
             return CommandOutcome(incident=incident, position=position)
-        raise AssertionError("unreachable: the loop returns or raises")
 
     async def _earlier_declare(
         self, actor: Actor, key: str, fingerprint: str

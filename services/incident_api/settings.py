@@ -18,6 +18,11 @@ class ApiSettings(CommonSettings):
         ge=0,
         description="Times a command without If-Match is re-run on a concurrent write.",
     )
+    recent_incidents: int = Field(
+        default=1_000,
+        ge=0,
+        description="Incidents kept in memory as last written, so a command skips loading them.",
+    )
     read_wait_seconds: float = Field(
         default=5.0,
         ge=0,
