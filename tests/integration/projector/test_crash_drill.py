@@ -61,6 +61,12 @@ class ProjectorProcess:
         self.process.send_signal(sig)
         return await self.process.wait()
 
+    async def stop_if_running(self) -> None:
+        """Kill the process if a failed assertion left it running, so it outlives no test."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
 
 @pytest.mark.slow
 async def test_sigkill_at_random_moments_loses_and_doubles_nothing(
@@ -73,6 +79,24 @@ async def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     seed = random.randrange(2**32)
     rng = random.Random(seed)
     projector = ProjectorProcess(database_url, tmp_path / "projector.log")
+    try:
+        await _drill(projector, pool, store, repository, seed=seed, rng=rng)
+    except BaseException:
+        print(f"the projectors' log (seed {seed}):\n{projector.output()}")  # shown on failure
+        raise
+    finally:
+        await projector.stop_if_running()
+
+
+async def _drill(
+    projector: ProjectorProcess,
+    pool: asyncpg.Pool,
+    store: EventStore,
+    repository: IncidentRepository,
+    *,
+    seed: int,
+    rng: random.Random,
+) -> None:
     writer = StoryWriter(repository, seed=seed)
     await writer.write(50)
     stop = asyncio.Event()
