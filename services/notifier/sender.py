@@ -1,7 +1,7 @@
 """Send queued deliveries: at least once, in order per incident and subscription, with retries.
 
 A delivery is claimed by leasing it (so a crashed notifier's claims expire and are retried),
-sent, and its outcome and attempt are written in one transaction. Only the oldest pending
+sent, and its outcome and attempt are written in one statement. Only the oldest pending
 delivery of each (subscription, incident) can be claimed, so event N+1 waits until event N
 has succeeded or been given up. Each subscription has its own bound on deliveries in flight,
 so a slow or dead receiver never takes the slots of the others.
@@ -26,7 +26,7 @@ import httpx
 
 from services.notifier.settings import NotifierSettings
 from shared.webhooks.message import CONTENT_TYPE, sign
-from shared.webhooks.subscriptions import set_status, signing_secrets
+from shared.webhooks.subscriptions import set_status, signing_secrets_sql
 from shared.webhooks.url_guard import UnsafeUrlError, check_url
 
 log = logging.getLogger(__name__)
@@ -56,13 +56,33 @@ WITH heads AS (
 SELECT id FROM ready WHERE rank <= free ORDER BY seq LIMIT $1
 """
 
-_LEASE: Final = """
+# The secrets that sign a delivery come with its lease rather than from a query per delivery.
+_LEASE: Final = f"""
 UPDATE irm_deliveries d
 SET leased_until = now() + $2::interval, attempts = d.attempts + 1
 FROM irm_subscriptions s
 WHERE d.id = any($1::uuid[]) AND s.id = d.subscription_id AND d.status = 'pending'
   AND (d.leased_until IS NULL OR d.leased_until < now())
-RETURNING d.id, d.subscription_id, d.message_id, d.body, d.attempts, s.url
+RETURNING d.id, d.subscription_id, d.message_id, d.body, d.attempts, s.url,
+    {signing_secrets_sql("d.subscription_id")} AS secrets
+"""
+
+# An attempt and the delivery's new state in one statement (its own transaction): `status`
+# 'pending' schedules the next try after `retry_in`, 'succeeded' or 'failed' completes it.
+_RECORD: Final = """
+WITH attempt AS (
+    INSERT INTO irm_delivery_attempts
+        (delivery_id, attempt, started_at, status_code, latency_ms, error)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT DO NOTHING
+)
+UPDATE irm_deliveries SET
+    status = $7,
+    completed_at = CASE WHEN $7 = 'pending' THEN NULL ELSE now() END,
+    next_attempt_at = CASE WHEN $7 = 'pending' THEN now() + $8::interval
+                           ELSE next_attempt_at END,
+    leased_until = NULL, last_status_code = $4, last_error = $6
+WHERE id = $1
 """
 
 
@@ -76,6 +96,7 @@ class Claimed:
     body: bytes
     attempt: int
     url: str
+    secrets: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +180,7 @@ class Sender:
                 body=bytes(r["body"]),
                 attempt=r["attempts"],
                 url=r["url"],
+                secrets=list(r["secrets"]),
             )
             for r in records
         ]
@@ -188,13 +210,12 @@ class Sender:
 
     async def _attempt(self, delivery: Claimed) -> Outcome:
         try:
-            secrets = await signing_secrets(self._pool, delivery.subscription_id)
             # The whole exchange within the timeout: httpx's own timeouts bound each read and
             # write, so a receiver dribbling out its answer would outlast them (and the lease).
             async with asyncio.timeout(self._timeout):
                 await check_url(delivery.url, self._allowlist)
                 timestamp = datetime.now(tz=UTC)
-                signature = sign(delivery.message_id, timestamp, delivery.body, secrets)
+                signature = sign(delivery.message_id, timestamp, delivery.body, delivery.secrets)
                 headers = {
                     "content-type": CONTENT_TYPE,
                     "webhook-id": delivery.message_id,
@@ -223,37 +244,27 @@ class Sender:
     async def _record(
         self, delivery: Claimed, started: datetime, latency_ms: float, outcome: Outcome
     ) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                """INSERT INTO irm_delivery_attempts
-                   (delivery_id, attempt, started_at, status_code, latency_ms, error)
-                   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
-                delivery.id,
-                delivery.attempt,
-                started,
-                outcome.status_code,
-                latency_ms,
-                outcome.error,
-            )
-            if outcome.succeeded:
-                await _finish(conn, delivery, "succeeded", outcome)
-            elif outcome.status_code == 410:
-                await _finish(conn, delivery, "failed", outcome)
+        record = (
+            delivery.id,
+            delivery.attempt,
+            started,
+            outcome.status_code,
+            latency_ms,
+            outcome.error,
+        )
+        if outcome.succeeded:
+            await self._pool.execute(_RECORD, *record, "succeeded", None)
+        elif outcome.status_code == 410:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute(_RECORD, *record, "failed", None)
                 await set_status(
                     conn, delivery.subscription_id, "disabled", "the receiver answered 410 Gone"
                 )
-            elif delivery.attempt >= len(self._schedule):
-                await _finish(conn, delivery, "failed", outcome)
-            else:
-                await conn.execute(
-                    """UPDATE irm_deliveries SET next_attempt_at = now() + $2::interval,
-                         leased_until = NULL, last_status_code = $3, last_error = $4
-                       WHERE id = $1""",
-                    delivery.id,
-                    self._next_delay(delivery.attempt, outcome),
-                    outcome.status_code,
-                    outcome.error,
-                )
+        elif delivery.attempt >= len(self._schedule):
+            await self._pool.execute(_RECORD, *record, "failed", None)
+        else:
+            retry_in = self._next_delay(delivery.attempt, outcome)
+            await self._pool.execute(_RECORD, *record, "pending", retry_in)
 
     def _next_delay(self, attempts_made: int, outcome: Outcome) -> timedelta:
         scheduled = self._schedule[attempts_made]
@@ -262,20 +273,6 @@ class Sender:
         if outcome.retry_after is not None:
             return max(jittered, outcome.retry_after)
         return jittered
-
-
-async def _finish(
-    conn: asyncpg.Connection, delivery: Claimed, status: str, outcome: Outcome
-) -> None:
-    await conn.execute(
-        """UPDATE irm_deliveries SET status = $2, completed_at = now(), leased_until = NULL,
-             last_status_code = $3, last_error = $4
-           WHERE id = $1""",
-        delivery.id,
-        status,
-        outcome.status_code,
-        outcome.error,
-    )
 
 
 async def _drain(response: httpx.Response) -> None:
