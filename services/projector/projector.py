@@ -15,7 +15,7 @@ from shared.cadence import Cadence
 from shared.eventstore.store import RecordedEvent
 from shared.readmodels.ddl import FOLLOW_UPS, INCIDENTS, TIMELINE
 from shared.readmodels.follow_ups import FollowUpRow, follow_up_id_of, project_follow_up
-from shared.readmodels.incidents import IncidentRow, project
+from shared.readmodels.incidents import IncidentRow, WorkingRow, fold_event, working_row
 from shared.readmodels.tables import (
     FOLLOW_UP_COLUMNS,
     INCIDENT_COLUMNS,
@@ -53,11 +53,13 @@ async def apply_events(
         "WHERE id = any($1::uuid[])",
         ids,
     )
-    rows: dict[UUID, IncidentRow] = {r["id"]: incident_from_record(r) for r in records}
+    rows: dict[UUID, WorkingRow] = {r["id"]: working_row(incident_from_record(r)) for r in records}
     for recorded in events:
-        rows[recorded.originator_id] = project(rows.get(recorded.originator_id), recorded, cadence)
+        incident_id = recorded.originator_id
+        rows[incident_id] = fold_event(rows.get(incident_id), recorded, cadence)
     await conn.executemany(
-        upsert_incidents_sql(schema), [incident_record(rows[i]) for i in ids if i in rows]
+        upsert_incidents_sql(schema),
+        [incident_record(IncidentRow(**rows[i])) for i in ids if i in rows],
     )
     await conn.copy_records_to_table(
         TIMELINE,

@@ -9,8 +9,8 @@ then continues from there, so it is safe to rebuild while the API and the projec
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, field
+from typing import Any, Final
 from uuid import UUID
 
 import asyncpg
@@ -20,7 +20,7 @@ from shared.cadence import Cadence
 from shared.eventstore.store import EventStore, RecordedEvent
 from shared.readmodels.ddl import FOLLOW_UPS, INCIDENTS, TIMELINE, read_model_ddl
 from shared.readmodels.follow_ups import FollowUpRow, follow_up_id_of, project_follow_up
-from shared.readmodels.incidents import IncidentRow, project
+from shared.readmodels.incidents import IncidentRow, WorkingRow, fold_event
 from shared.readmodels.tables import (
     FOLLOW_UP_COLUMNS,
     INCIDENT_COLUMNS,
@@ -35,6 +35,7 @@ from shared.tracking import lock_tracking, set_tracking
 BUILD_SCHEMA: Final = "irm_rebuild"
 _REBUILD_LOCK_KEY: Final = 0x1A_0002
 
+Record = tuple[Any, ...]
 Progress = Callable[[int, int], None]
 """Called with (position reached, head of the log when the rebuild started)."""
 
@@ -82,63 +83,83 @@ async def _rebuild(
         + read_model_ddl(BUILD_SCHEMA)
     )
     head = await store.max_position()
-    rows: dict[UUID, IncidentRow] = {}
-    follow_ups: dict[UUID, FollowUpRow | None] = {}
-    position, events = 0, 0
-    while True:
-        batch = await store.read_log(after=position, limit=batch_size)
-        if not batch:
-            break
-        await _fold_and_copy_timeline(pool, batch, rows, cadence)
-        _fold_follow_ups(batch, follow_ups)
-        position, events = batch[-1].position, events + len(batch)
+
+    def reached(position: int) -> None:
         if progress is not None:
             progress(position, max(head, position))
-        if len(batch) < batch_size:
-            break
+
+    replay = await _replay(pool, store, cadence, batch_size, reached)
     async with pool.acquire() as conn:
         await conn.copy_records_to_table(
             INCIDENTS,
             schema_name=BUILD_SCHEMA,
             columns=INCIDENT_COLUMNS,
-            records=[incident_record(row) for row in rows.values()],
+            records=[incident_record(IncidentRow(**row)) for row in replay.incidents.values()],
         )
         await conn.copy_records_to_table(
             FOLLOW_UPS,
             schema_name=BUILD_SCHEMA,
             columns=FOLLOW_UP_COLUMNS,
-            records=[follow_up_record(row) for row in follow_ups.values() if row],
+            records=[follow_up_record(row) for row in replay.follow_ups.values() if row],
         )
         async with conn.transaction():
-            position, caught_up = await _switch_over(conn, store, cadence, position, batch_size)
+            position, caught_up = await _switch_over(
+                conn, store, cadence, replay.position, batch_size
+            )
     await pool.execute(f"DROP SCHEMA IF EXISTS {BUILD_SCHEMA} CASCADE")
     incidents = int(await pool.fetchval(f"SELECT count(*) FROM public.{INCIDENTS}"))
-    return RebuildResult(events=events + caught_up, incidents=incidents, position=position)
+    return RebuildResult(events=replay.events + caught_up, incidents=incidents, position=position)
 
 
-async def _fold_and_copy_timeline(
+@dataclass(slots=True)
+class _Replay:
+    """What a replay of the log has folded so far."""
+
+    # Working rows, not frozen ones: each is frozen once, when it is copied.
+    incidents: dict[UUID, WorkingRow] = field(default_factory=dict)
+    follow_ups: dict[UUID, FollowUpRow | None] = field(default_factory=dict)
+    position: int = 0
+    events: int = 0
+
+
+async def _replay(
     pool: asyncpg.Pool,
-    batch: list[RecordedEvent],
-    rows: dict[UUID, IncidentRow],
+    store: EventStore,
     cadence: Cadence,
-) -> None:
-    # Incident rows stay in memory until the end (one per incident); the timeline is copied
-    # batch by batch, so memory stays bounded by the number of incidents, not of events.
-    for recorded in batch:
-        rows[recorded.originator_id] = project(rows.get(recorded.originator_id), recorded, cadence)
-    await pool.copy_records_to_table(
-        TIMELINE,
-        schema_name=BUILD_SCHEMA,
-        columns=TIMELINE_COLUMNS,
-        records=[timeline_record(timeline_entry(e)) for e in batch],
-    )
+    batch_size: int,
+    reached: Callable[[int], None],
+) -> _Replay:
+    """Fold the whole log into memory, copying the timeline into the build schema batch by
+    batch, so memory stays bounded by the number of incidents, not of events."""
+    replay = _Replay()
+    while True:
+        batch = await store.read_log(after=replay.position, limit=batch_size)
+        if not batch:
+            break
+        replay.position, replay.events = batch[-1].position, replay.events + len(batch)
+        await _copy_timeline(pool, _fold(batch, replay, cadence))
+        reached(replay.position)
+        if len(batch) < batch_size:
+            break
+    return replay
 
 
-def _fold_follow_ups(batch: list[RecordedEvent], rows: dict[UUID, FollowUpRow | None]) -> None:
+def _fold(batch: list[RecordedEvent], replay: _Replay, cadence: Cadence) -> list[Record]:
+    """Fold a batch into the replay; returns its timeline records."""
+    incidents, follow_ups = replay.incidents, replay.follow_ups
     for recorded in batch:
+        incident_id = recorded.originator_id
+        incidents[incident_id] = fold_event(incidents.get(incident_id), recorded, cadence)
         follow_up_id = follow_up_id_of(recorded)
         if follow_up_id is not None:
-            rows[follow_up_id] = project_follow_up(rows.get(follow_up_id), recorded)
+            follow_ups[follow_up_id] = project_follow_up(follow_ups.get(follow_up_id), recorded)
+    return [timeline_record(timeline_entry(e)) for e in batch]
+
+
+async def _copy_timeline(pool: asyncpg.Pool, records: list[Record]) -> None:
+    await pool.copy_records_to_table(
+        TIMELINE, schema_name=BUILD_SCHEMA, columns=TIMELINE_COLUMNS, records=records
+    )
 
 
 async def _switch_over(

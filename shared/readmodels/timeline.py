@@ -30,19 +30,21 @@ class TimelineEntry:
 
 def timeline_entry(recorded: RecordedEvent) -> TimelineEntry:
     """The timeline row of a recorded event."""
-    name = event_name(recorded.event)
-    data = event_data(recorded.event)
-    actor = event_actor(recorded.event) or "someone"
+    event = recorded.event
+    name = event_name(event)
+    data = event_data(event)
+    actor = event_actor(event)
+    who = actor or "someone"
     describe = _SUMMARIES.get(name)
-    summary = describe(actor, data) if describe else f"{actor}: {name}"
+    summary = describe(who, data) if describe else f"{who}: {name}"
     if data.get("break_glass"):
         summary += " (admin, acting as IC)"
     return TimelineEntry(
         incident_id=recorded.originator_id,
         version=recorded.version,
         position=recorded.position,
-        occurred_at=recorded.event.timestamp,
-        actor=event_actor(recorded.event),
+        occurred_at=event.timestamp,
+        actor=actor,
         type=name,
         summary=summary,
         data=data,
@@ -50,8 +52,10 @@ def timeline_entry(recorded: RecordedEvent) -> TimelineEntry:
 
 
 def _clip(text: str) -> str:
-    first_line = text.strip().splitlines()[0] if text.strip() else ""
-    if len(first_line) > SUMMARY_MAX_CHARS or first_line != text.strip():
+    stripped = text.strip()
+    lines = stripped.splitlines()
+    first_line = lines[0] if lines else ""
+    if len(first_line) > SUMMARY_MAX_CHARS or first_line != stripped:
         return first_line[: SUMMARY_MAX_CHARS - 1].rstrip() + "…"
     return first_line
 

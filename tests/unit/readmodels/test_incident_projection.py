@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+from uuid import UUID
 
 import pytest
 
 from shared.domain.incident import Incident
-from shared.readmodels.incidents import IncidentRow, ProjectionError, project
+from shared.readmodels.incidents import (
+    IncidentRow,
+    ProjectionError,
+    WorkingRow,
+    fold_event,
+    project,
+    working_row,
+)
 from tests.unit.conftest import ALICE, BOB, CAROL, ROOT, declare
 from tests.unit.readmodels.conftest import CADENCE, Log, at, fold
+from tests.unit.review_story import fully_reviewed
 
 
 @pytest.fixture
@@ -290,3 +300,47 @@ def test_the_projection_is_a_pure_fold_of_each_incidents_own_events(log: Log) ->
     assert rows[second.id] == fold(e for e in log.events if e.originator_id == second.id)[second.id]
     assert rows[first.id].status == "resolved"
     assert rows[second.id].status == "open"
+
+
+def test_a_replay_folding_rows_in_place_ends_where_projecting_each_event_does(log: Log) -> None:
+    reviewed = fully_reviewed()  # every event type, reopened once, review published
+    log.record(reviewed, at(0))
+    other = declared(log)
+    other.post_update(ALICE, audience="customer", body="investigating")
+    log.record(other, at(45))
+    other.assign_role(ALICE, role="incident_commander", assignee="bob", note=None)
+    log.record(other, at(50))
+
+    working: dict[UUID, WorkingRow] = {}
+    for recorded in log.events:
+        incident_id = recorded.originator_id
+        working[incident_id] = fold_event(working.get(incident_id), recorded, CADENCE)
+
+    assert {i: IncidentRow(**row) for i, row in working.items()} == log.rows()
+
+
+def test_folding_into_a_working_row_leaves_the_row_it_was_made_from_as_it_was(
+    log: Log,
+) -> None:
+    incident = declared(log)
+    incident.assign_role(ALICE, role="incident_commander", assignee="bob", note=None)
+    incident.link_ticket(BOB, system="jira", key="OPS-1", url=None)
+    incident.resolve(BOB, resolution="restored", summary="rolled back")
+    incident.start_postmortem(BOB, facilitator="carol")
+    incident.add_contributing_factor(BOB, text="no canary", category="change")
+    log.record(incident, at(10))
+    row = log.row(incident)
+    as_it_was = copy.deepcopy(row)
+
+    working = working_row(row)
+    incident.add_contributing_factor(BOB, text="alerts fire late", category="detection")
+    incident.link_ticket(BOB, system="jira", key="OPS-2", url=None)
+    incident.reopen(BOB, reason="errors are back")
+    incident.assign_role(BOB, role="communications_lead", assignee="carol", note=None)
+    for recorded in log.record(incident, at(20)):
+        working = fold_event(working, recorded, CADENCE)
+
+    assert row == as_it_was
+    assert IncidentRow(**working) == log.row(incident)
+    assert len(working["tickets"]) == 2
+    assert working["factor_categories"] == ["change", "detection"]
