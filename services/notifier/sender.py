@@ -26,7 +26,7 @@ import httpx
 
 from services.notifier.settings import NotifierSettings
 from shared.webhooks.message import CONTENT_TYPE, sign
-from shared.webhooks.subscriptions import set_status, signing_secrets_sql
+from shared.webhooks.subscriptions import set_status, signing_secrets
 from shared.webhooks.url_guard import UnsafeUrlError, check_url
 
 log = logging.getLogger(__name__)
@@ -56,16 +56,15 @@ WITH heads AS (
 SELECT id FROM ready WHERE rank <= free ORDER BY seq LIMIT $1
 """
 
-# The secrets that sign a delivery come with its lease rather than from a query per delivery.
-_LEASE: Final = f"""
+_LEASE: Final = """
 UPDATE irm_deliveries d
 SET leased_until = now() + $2::interval, attempts = d.attempts + 1
 FROM irm_subscriptions s
 WHERE d.id = any($1::uuid[]) AND s.id = d.subscription_id AND d.status = 'pending'
   AND (d.leased_until IS NULL OR d.leased_until < now())
-RETURNING d.id, d.subscription_id, d.message_id, d.body, d.attempts, s.url,
-    {signing_secrets_sql("d.subscription_id")} AS secrets
+RETURNING d.id, d.subscription_id, d.message_id, d.body, d.attempts, s.url
 """
+
 
 # An attempt and the delivery's new state in one statement (its own transaction): `status`
 # 'pending' schedules the next try after `retry_in`, 'succeeded' or 'failed' completes it.
@@ -96,7 +95,6 @@ class Claimed:
     body: bytes
     attempt: int
     url: str
-    secrets: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +178,6 @@ class Sender:
                 body=bytes(r["body"]),
                 attempt=r["attempts"],
                 url=r["url"],
-                secrets=list(r["secrets"]),
             )
             for r in records
         ]
@@ -210,12 +207,13 @@ class Sender:
 
     async def _attempt(self, delivery: Claimed) -> Outcome:
         try:
+            secrets = await signing_secrets(self._pool, delivery.subscription_id)
             # The whole exchange within the timeout: httpx's own timeouts bound each read and
             # write, so a receiver dribbling out its answer would outlast them (and the lease).
             async with asyncio.timeout(self._timeout):
                 await check_url(delivery.url, self._allowlist)
                 timestamp = datetime.now(tz=UTC)
-                signature = sign(delivery.message_id, timestamp, delivery.body, delivery.secrets)
+                signature = sign(delivery.message_id, timestamp, delivery.body, secrets)
                 headers = {
                     "content-type": CONTENT_TYPE,
                     "webhook-id": delivery.message_id,

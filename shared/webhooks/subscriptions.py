@@ -197,18 +197,15 @@ async def get_subscription_for_update(conn: asyncpg.Connection, subscription_id:
         raise SubscriptionNotFoundError(subscription_id)
 
 
-def signing_secrets_sql(subscription_id: str) -> str:
-    """An SQL expression: the array of secrets that sign a message of the subscription whose
-    id is the expression `subscription_id` now, the newest first, then any still in grace."""
-    return f"""ARRAY(SELECT secret FROM irm_subscription_secrets x
-        WHERE x.subscription_id = {subscription_id}
-          AND (x.expires_at IS NULL OR x.expires_at > now())
-        ORDER BY x.created_at DESC)"""
-
-
 async def signing_secrets(pool: asyncpg.Pool, subscription_id: uuid.UUID) -> list[str]:
     """The secrets that sign a message now: the newest first, then any still in grace."""
-    return list(await pool.fetchval(f"SELECT {signing_secrets_sql('$1::uuid')}", subscription_id))
+    records = await pool.fetch(
+        """SELECT secret FROM irm_subscription_secrets
+           WHERE subscription_id = $1 AND (expires_at IS NULL OR expires_at > now())
+           ORDER BY created_at DESC""",
+        subscription_id,
+    )
+    return [r["secret"] for r in records]
 
 
 async def queueing_subscriptions(conn: asyncpg.Connection | asyncpg.Pool) -> list[Subscription]:
