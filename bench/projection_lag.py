@@ -56,6 +56,10 @@ TARGET_P99_MS = 10.0
 _TRIGGER = f"""
 CREATE FUNCTION bench_tracking_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- A follower locks its row with an upsert that leaves the position as it was.
+    IF TG_OP = 'UPDATE' AND OLD.notification_id = NEW.notification_id THEN
+        RETURN NULL;
+    END IF;
     PERFORM pg_notify('{TRACKING_CHANNEL}', NEW.application_name || ' ' || NEW.notification_id);
     RETURN NULL;
 END $$;

@@ -17,13 +17,13 @@ async def lock_tracking(conn: asyncpg.Connection, name: str) -> int:
     Anyone else moving the position (a second instance, a rebuild's switch-over) waits here,
     so each event is handled by exactly one transaction.
     """
-    await conn.execute(
-        f"INSERT INTO {TRACKING} (application_name, notification_id) VALUES ($1, 0) "
-        "ON CONFLICT DO NOTHING",
-        name,
-    )
+    # One round trip: the upsert creates the row on first use and otherwise locks it, as
+    # SELECT … FOR UPDATE would, and returns the position as it stands.
     position = await conn.fetchval(
-        f"SELECT notification_id FROM {TRACKING} WHERE application_name = $1 FOR UPDATE", name
+        f"INSERT INTO {TRACKING} (application_name, notification_id) VALUES ($1, 0) "
+        "ON CONFLICT (application_name) DO UPDATE SET application_name = EXCLUDED.application_name "
+        "RETURNING notification_id",
+        name,
     )
     return int(position)
 
