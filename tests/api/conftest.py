@@ -84,6 +84,25 @@ def open_client(database_url: str) -> ClientFactory:
     return open_with
 
 
+RESOLVE = {"resolution": "restored", "summary": "rolled back"}
+
+
+async def post(
+    client: httpx.AsyncClient,
+    headers: Headers,
+    incident: dict[str, Any],
+    action: str,
+    body: dict[str, Any] | None = None,
+    **extra_headers: str,
+) -> httpx.Response:
+    """POST a command to the incident, whatever it answers."""
+    return await client.post(
+        f"/v1/incidents/{incident['id']}/{action}",
+        json=body,
+        headers={**headers, **extra_headers},
+    )
+
+
 async def declare(client: httpx.AsyncClient, headers: Headers, **changes: Any) -> dict[str, Any]:
     """Declare an incident (the DECLARE body with `changes`) and return the 201's body."""
     response = await client.post("/v1/incidents", json={**DECLARE, **changes}, headers=headers)

@@ -5,14 +5,11 @@ the client never sees the difference."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest_asyncio
 
-from tests.api.conftest import ClientFactory, Headers, declare, events_of
-
-RESOLVE = {"resolution": "restored", "summary": "rolled back"}
+from tests.api.conftest import RESOLVE, ClientFactory, Headers, declare, events_of, post
 
 Replicas = tuple[httpx.AsyncClient, httpx.AsyncClient]
 
@@ -23,30 +20,15 @@ async def replicas(open_client: ClientFactory) -> AsyncIterator[Replicas]:
         yield first, second
 
 
-async def command(
-    client: httpx.AsyncClient,
-    headers: Headers,
-    incident: dict[str, Any],
-    action: str,
-    body: dict[str, Any] | None = None,
-    **extra_headers: str,
-) -> httpx.Response:
-    return await client.post(
-        f"/v1/incidents/{incident['id']}/{action}",
-        json=body,
-        headers={**headers, **extra_headers},
-    )
-
-
 async def test_an_update_after_the_other_replica_wrote_lands_on_the_latest_version(
     replicas: Replicas, alice: Headers
 ) -> None:
     first, second = replicas
     incident = await declare(first, alice)  # first keeps version 1
     note = {"audience": "internal", "body": "from the second replica"}
-    assert (await command(second, alice, incident, "updates", note)).status_code == 200
+    assert (await post(second, alice, incident, "updates", note)).status_code == 200
 
-    response = await command(
+    response = await post(
         first, alice, incident, "updates", {"audience": "internal", "body": "from the first"}
     )
 
@@ -61,10 +43,10 @@ async def test_a_rule_checked_on_a_kept_state_that_is_behind_is_checked_again(
 ) -> None:
     first, second = replicas
     incident = await declare(first, alice)  # first keeps it open
-    assert (await command(second, alice, incident, "resolve", RESOLVE)).status_code == 200
+    assert (await post(second, alice, incident, "resolve", RESOLVE)).status_code == 200
 
     # Closing an open incident is refused; this one was resolved on the other replica.
-    response = await command(first, alice, incident, "close")
+    response = await post(first, alice, incident, "close")
 
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "closed"
@@ -75,12 +57,12 @@ async def test_if_match_with_the_latest_version_holds_when_the_kept_state_is_beh
 ) -> None:
     first, second = replicas
     incident = await declare(first, alice)
-    moved = await command(
+    moved = await post(
         second, alice, incident, "severity", {"severity": "P1", "reason": "spreading"}
     )
     assert moved.status_code == 200
 
-    response = await command(
+    response = await post(
         first,
         alice,
         incident,

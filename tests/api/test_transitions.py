@@ -8,20 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.api.conftest import Headers, assert_problem, stored_events
-
-RESOLVE = {"resolution": "restored", "summary": "rolled back"}
-
-
-async def post(
-    client: httpx.AsyncClient,
-    headers: Headers,
-    incident: dict[str, Any],
-    action: str,
-    body: dict[str, Any] | None = None,
-) -> httpx.Response:
-    """POST a command to the incident."""
-    return await client.post(f"/v1/incidents/{incident['id']}/{action}", json=body, headers=headers)
+from tests.api.conftest import RESOLVE, Headers, assert_problem, post, stored_events
 
 
 async def test_closing_an_open_incident_is_409_not_resolved(
