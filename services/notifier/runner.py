@@ -17,6 +17,7 @@ from shared.eventstore.mapper import build_mapper
 from shared.eventstore.repository import IncidentRepository
 from shared.eventstore.store import EventStore
 from shared.subscription import LogFollower
+from shared.webhooks.guarded_transport import GuardedTransport
 
 
 async def run_notifier(database: Database, settings: NotifierSettings) -> None:
@@ -25,11 +26,12 @@ async def run_notifier(database: Database, settings: NotifierSettings) -> None:
     repository = IncidentRepository(store, snapshot_interval=settings.snapshot_interval)
     wake = asyncio.Event()
     enqueuer = Enqueuer(database.pool, wake=wake)
+    limits = httpx.Limits(max_connections=settings.webhook_max_in_flight)
     async with httpx.AsyncClient(
+        transport=GuardedTransport(settings.allowlist(), limits=limits),
         timeout=settings.webhook_timeout,
         follow_redirects=False,
         trust_env=False,
-        limits=httpx.Limits(max_connections=settings.webhook_max_in_flight),
     ) as client:
         sender = Sender(database.pool, client, settings, wake=wake)
         reminders = Reminders(

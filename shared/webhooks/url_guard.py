@@ -86,12 +86,20 @@ async def check_url(url: str, allowlist: Allowlist) -> None:
         raise UnsafeUrlError("the URL's port is not valid") from error
     if port == 0:  # no receiver listens on it, and `port or …` below would take it for none
         raise UnsafeUrlError("the URL's port is not valid")
-    for address in await _resolve(host, port or (443 if parts.scheme == "https" else 80)):
+    await safe_addresses(host, port or (443 if parts.scheme == "https" else 80), allowlist)
+
+
+async def safe_addresses(host: str, port: int, allowlist: Allowlist) -> list[IPAddress]:
+    """Resolve `host`; raise UnsafeUrlError if any address is internal and not allowed."""
+    host = host.lower().rstrip(".")
+    addresses = sorted(await _resolve(host, port), key=lambda a: (a.version, int(a)))
+    for address in addresses:
         if is_internal(address) and not allowlist.admits(host, address):
             raise UnsafeUrlError(
                 f"{host} resolves to {address}, an internal address; "
                 "add it to IRM_WEBHOOK_ALLOWED_TARGETS to allow it"
             )
+    return addresses
 
 
 async def _resolve(host: str, port: int) -> Iterable[IPAddress]:
