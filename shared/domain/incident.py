@@ -548,7 +548,9 @@ class Incident(Aggregate):
             )
 
     def _authorize_reviewer(self, actor: Actor, *, also: str | None = None) -> None:
-        """The facilitator or the acting IC (or `also`, e.g. a follow-up's owner); admins too."""
+        """The facilitator or the acting IC (or `also`, e.g. a follow-up's owner); admins too.
+        Only while the fire is out: a reopened incident's review waits until it is resolved."""
+        self._check_fire_is_out()
         if self.review.status == ReviewStatus.NONE:
             raise IllegalTransitionError(
                 self.id, "postmortem-not-started", f"{self.display_id} has no review yet"

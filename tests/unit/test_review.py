@@ -105,6 +105,34 @@ def test_a_reopened_incident_is_open_again_and_cannot_be_reviewed(resolved: Inci
     assert error.rule == "incident-not-resolved"
 
 
+@EDITS
+def test_a_review_waits_while_its_incident_is_reopened(
+    in_review: Incident, edit: ReviewCommand
+) -> None:
+    in_review.reopen(ALICE, reason="errors are back")
+
+    error = refuse(in_review, IllegalTransitionError, lambda: edit(in_review, CAROL))
+    assert error.rule == "incident-not-resolved"
+
+
+def test_follow_ups_wait_while_the_incident_is_reopened_and_go_on_once_resolved(
+    in_review: Incident,
+) -> None:
+    follow_up_id = add_follow_up(in_review)
+    in_review.reopen(ALICE, reason="errors are back")
+
+    error = refuse(
+        in_review,
+        IllegalTransitionError,
+        lambda: in_review.complete_follow_up(ERIN, follow_up_id=follow_up_id, note=None),
+    )
+    assert error.rule == "incident-not-resolved"
+
+    in_review.resolve(ALICE, resolution="restored", summary="fixed for good")
+    in_review.complete_follow_up(ERIN, follow_up_id=follow_up_id, note="done")
+    assert in_review.review.follow_ups[follow_up_id].done
+
+
 def test_a_review_starts_only_once(in_review: Incident) -> None:
     error = refuse(
         in_review,
