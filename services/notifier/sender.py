@@ -66,6 +66,14 @@ RETURNING d.id, d.subscription_id, d.message_id, d.body, d.attempts, s.url
 """
 
 
+# Deliveries whose sends were cut short by a shutdown, unless their outcome got recorded
+# (which clears the lease).
+_HAND_BACK: Final = """
+UPDATE irm_deliveries SET leased_until = NULL, attempts = attempts - 1
+WHERE id = any($1::uuid[]) AND status = 'pending' AND leased_until IS NOT NULL
+"""
+_HAND_BACK_SECONDS: Final = 5.0
+
 # An attempt and the delivery's new state in one statement (its own transaction): `status`
 # 'pending' schedules the next try after `retry_in`, 'succeeded' or 'failed' completes it.
 _RECORD: Final = """
@@ -134,10 +142,11 @@ class Sender:
         # recording the outcome. A notifier killed mid-send holds its claims no longer.
         self._lease = timedelta(seconds=settings.webhook_timeout) + _LEASE_MARGIN
         self._in_flight: Counter[UUID] = Counter()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], UUID] = {}  # each send and its delivery's id
 
     async def run(self) -> None:
-        """Send until cancelled; in-flight sends are cancelled with it (their leases expire)."""
+        """Send until cancelled; in-flight sends are cancelled with it and their deliveries
+        handed back, so the next notifier sends them at once rather than after the lease."""
         try:
             while True:
                 self._wake.clear()
@@ -151,8 +160,24 @@ class Sender:
                         async with asyncio.timeout(_IDLE_POLL_SECONDS):
                             await self._wake.wait()
         finally:
-            for task in self._tasks:
+            sending = dict(self._tasks)
+            for task in sending:
                 task.cancel()
+            if sending:
+                # Let the cancelled sends end first: one may be recording its outcome.
+                await asyncio.wait(sending, timeout=_HAND_BACK_SECONDS)
+                await self._hand_back(list(sending.values()))
+
+    async def _hand_back(self, deliveries: list[UUID]) -> None:
+        # An attempt cut short is not counted (it may still have reached the receiver, which
+        # at-least-once allows). Should this fail, the leases simply expire.
+        try:
+            async with asyncio.timeout(_HAND_BACK_SECONDS):
+                await self._pool.execute(_HAND_BACK, deliveries)
+        except Exception:
+            log.exception(
+                "could not hand back %d deliveries; their leases will expire", len(deliveries)
+            )
 
     async def claim(self) -> list[Claimed]:
         """Lease as many due deliveries as the free slots allow."""
@@ -185,10 +210,10 @@ class Sender:
     def _start(self, delivery: Claimed) -> None:
         self._in_flight[delivery.subscription_id] += 1
         task = asyncio.create_task(self._deliver(delivery))
-        self._tasks.add(task)
+        self._tasks[task] = delivery.id
 
         def done(finished: asyncio.Task[None]) -> None:
-            self._tasks.discard(finished)
+            self._tasks.pop(finished, None)
             self._in_flight[delivery.subscription_id] -= 1
             self._wake.set()  # the next event of this incident may now go
 

@@ -1,5 +1,6 @@
 """Stopping: a sender asked to stop stops, even when it is woken at the same moment (a
-delivery finishing, a new one queued), so `irm notifier` and `irm serve` always shut down."""
+delivery finishing, a new one queued), so `irm notifier` and `irm serve` always shut down; and
+what it was sending goes back to the queue at once, not when its lease runs out."""
 
 from __future__ import annotations
 
@@ -11,9 +12,20 @@ import pytest
 
 from services.notifier.sender import Sender
 from services.notifier.settings import NotifierSettings
-from tests.integration.notifier.conftest import FAST_NOTIFIER
+from tests.integration.notifier.conftest import (
+    FAST_NOTIFIER,
+    Headers,
+    NotifierFactory,
+    ReceiverFactory,
+    declare,
+    subscribe,
+)
+from tests.integration.notifier.receiver import Reply, eventually
 
 ROUNDS = 20
+# Long enough that a delivery still leased by the stopped notifier could not be sent again
+# while the test waits for it (the receiver's wait gives up after 30 s).
+LONG_TIMEOUT = 120.0
 
 
 async def test_a_sender_woken_as_it_is_cancelled_still_stops(
@@ -32,3 +44,33 @@ async def test_a_sender_woken_as_it_is_cancelled_still_stops(
             assert done, "the sender kept running after it was cancelled"
             with pytest.raises(asyncio.CancelledError):
                 running.result()
+
+
+async def test_a_delivery_in_flight_at_shutdown_is_handed_back_uncounted(
+    client: httpx.AsyncClient,
+    admin: Headers,
+    alice: Headers,
+    pool: asyncpg.Pool,
+    receivers: ReceiverFactory,
+    notifier: NotifierFactory,
+) -> None:
+    release = asyncio.Event()
+    receiver = await receivers(lambda _: Reply(200, gate=release))
+    await subscribe(client, admin, receiver.url)
+
+    async with notifier(webhook_timeout=LONG_TIMEOUT):
+        await declare(client, alice)
+        await receiver.wait_for(lambda r: len(r.requests) == 1, what="a delivery in flight")
+
+    handed_back = await pool.fetchrow("SELECT status, attempts, leased_until FROM irm_deliveries")
+    assert dict(handed_back) == {"status": "pending", "attempts": 0, "leased_until": None}
+
+    release.set()
+    async with notifier(webhook_timeout=LONG_TIMEOUT):
+        await receiver.wait_for(lambda r: len(r.acked()) == 1, what="the delivery, sent again")
+
+        async def recorded() -> bool:
+            return await pool.fetchval("SELECT status FROM irm_deliveries") == "succeeded"
+
+        await eventually(recorded, what="the delivery's success recorded")
+    assert await pool.fetchval("SELECT attempts FROM irm_deliveries") == 1
