@@ -67,10 +67,13 @@ RETURNING d.id, d.subscription_id, d.message_id, d.body, d.attempts, s.url
 
 
 # Deliveries whose sends were cut short by a shutdown, unless their outcome got recorded
-# (which clears the lease).
+# (which clears the lease) or another notifier has leased them since (which counted another
+# attempt: the lease is no longer ours to clear).
 _HAND_BACK: Final = """
-UPDATE irm_deliveries SET leased_until = NULL, attempts = attempts - 1
-WHERE id = any($1::uuid[]) AND status = 'pending' AND leased_until IS NOT NULL
+UPDATE irm_deliveries d SET leased_until = NULL, attempts = d.attempts - 1
+FROM unnest($1::uuid[], $2::int[]) AS ours (id, attempts)
+WHERE d.id = ours.id AND d.attempts = ours.attempts
+  AND d.status = 'pending' AND d.leased_until IS NOT NULL
 """
 _HAND_BACK_SECONDS: Final = 5.0
 
@@ -142,7 +145,7 @@ class Sender:
         # recording the outcome. A notifier killed mid-send holds its claims no longer.
         self._lease = timedelta(seconds=settings.webhook_timeout) + _LEASE_MARGIN
         self._in_flight: Counter[UUID] = Counter()
-        self._tasks: dict[asyncio.Task[None], UUID] = {}  # each send and its delivery's id
+        self._tasks: dict[asyncio.Task[None], Claimed] = {}  # each send and its delivery
 
     async def run(self) -> None:
         """Send until cancelled; in-flight sends are cancelled with it and their deliveries
@@ -168,12 +171,14 @@ class Sender:
                 await asyncio.wait(sending, timeout=_HAND_BACK_SECONDS)
                 await self._hand_back(list(sending.values()))
 
-    async def _hand_back(self, deliveries: list[UUID]) -> None:
+    async def _hand_back(self, deliveries: list[Claimed]) -> None:
         # An attempt cut short is not counted (it may still have reached the receiver, which
         # at-least-once allows). Should this fail, the leases simply expire.
         try:
             async with asyncio.timeout(_HAND_BACK_SECONDS):
-                await self._pool.execute(_HAND_BACK, deliveries)
+                await self._pool.execute(
+                    _HAND_BACK, [d.id for d in deliveries], [d.attempt for d in deliveries]
+                )
         except Exception:
             log.exception(
                 "could not hand back %d deliveries; their leases will expire", len(deliveries)
@@ -210,7 +215,7 @@ class Sender:
     def _start(self, delivery: Claimed) -> None:
         self._in_flight[delivery.subscription_id] += 1
         task = asyncio.create_task(self._deliver(delivery))
-        self._tasks[task] = delivery.id
+        self._tasks[task] = delivery
 
         def done(finished: asyncio.Task[None]) -> None:
             self._tasks.pop(finished, None)

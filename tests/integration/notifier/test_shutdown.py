@@ -74,3 +74,31 @@ async def test_a_delivery_in_flight_at_shutdown_is_handed_back_uncounted(
 
         await eventually(recorded, what="the delivery's success recorded")
     assert await pool.fetchval("SELECT attempts FROM irm_deliveries") == 1
+
+
+async def test_a_delivery_leased_again_by_another_notifier_is_not_handed_back(
+    client: httpx.AsyncClient,
+    admin: Headers,
+    alice: Headers,
+    pool: asyncpg.Pool,
+    receivers: ReceiverFactory,
+    notifier: NotifierFactory,
+) -> None:
+    release = asyncio.Event()
+    receiver = await receivers(lambda _: Reply(200, gate=release))
+    await subscribe(client, admin, receiver.url)
+
+    async with notifier(webhook_timeout=LONG_TIMEOUT):
+        await declare(client, alice)
+        await receiver.wait_for(lambda r: len(r.requests) == 1, what="a delivery in flight")
+        # As another notifier would after this one's lease ran out: a lease of its own and
+        # one more attempt counted.
+        await pool.execute(
+            """UPDATE irm_deliveries
+               SET attempts = attempts + 1, leased_until = now() + interval '1 hour'"""
+        )
+    release.set()
+
+    theirs = await pool.fetchrow("SELECT attempts, leased_until FROM irm_deliveries")
+    assert theirs["attempts"] == 2
+    assert theirs["leased_until"] is not None
