@@ -27,7 +27,7 @@ from tests.integration.notifier.conftest import (
     delivery_log,
     subscribe,
 )
-from tests.integration.notifier.receiver import eventually
+from tests.integration.notifier.receiver import Receiver, eventually
 
 HOST = "hooks.rebinding.test"
 PUBLIC = "93.184.215.14"
@@ -61,13 +61,20 @@ def request_headers() -> dict[str, str]:
     return {"webhook-id": "msg_rebinding", "content-type": "application/json"}
 
 
+async def receiver_behind(
+    receivers: ReceiverFactory, answers: Answers, *lookups: list[str]
+) -> tuple[Receiver, str]:
+    """A receiver on 127.0.0.1, and its URL under HOST, which resolves to `lookups` in turn."""
+    receiver = await receivers()
+    answers[HOST] = list(lookups)
+    return receiver, f"http://{HOST}:{receiver.port}/hooks"
+
+
 async def test_a_plain_client_follows_the_rebinding(
     receivers: ReceiverFactory, answers: Answers
 ) -> None:
     """The attack is real: the check sees a public address, the connection goes to loopback."""
-    receiver = await receivers()
-    url = f"http://{HOST}:{receiver.port}/hooks"
-    answers[HOST] = [[PUBLIC], ["127.0.0.1"]]
+    receiver, url = await receiver_behind(receivers, answers, [PUBLIC], ["127.0.0.1"])
 
     await check_url(url, NOTHING_ALLOWED)
     async with httpx.AsyncClient(trust_env=False) as client:
@@ -80,9 +87,7 @@ async def test_a_plain_client_follows_the_rebinding(
 async def test_the_guarded_transport_refuses_the_address_it_is_given_at_connection(
     receivers: ReceiverFactory, answers: Answers
 ) -> None:
-    receiver = await receivers()
-    url = f"http://{HOST}:{receiver.port}/hooks"
-    answers[HOST] = [[PUBLIC], ["127.0.0.1"]]
+    receiver, url = await receiver_behind(receivers, answers, [PUBLIC], ["127.0.0.1"])
 
     await check_url(url, NOTHING_ALLOWED)
     transport = GuardedTransport(NOTHING_ALLOWED, limits=LIMITS)
@@ -98,9 +103,7 @@ async def test_the_guarded_transport_connects_to_the_address_it_checked(
 ) -> None:
     """Allowed loopback: the one lookup it makes is the one it connects to. Were the name
     looked up again, the second answer (where nothing listens) would fail the request."""
-    receiver = await receivers()
-    url = f"http://{HOST}:{receiver.port}/hooks"
-    answers[HOST] = [["127.0.0.1"], ["127.0.0.2"]]
+    receiver, url = await receiver_behind(receivers, answers, ["127.0.0.1"], ["127.0.0.2"])
 
     transport = GuardedTransport(Allowlist.parse("127.0.0.0/8"), limits=LIMITS)
     async with httpx.AsyncClient(transport=transport) as client:

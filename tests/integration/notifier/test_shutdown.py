@@ -5,10 +5,14 @@ what it was sending goes back to the queue at once, not when its lease runs out.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import asyncpg
 import httpx
 import pytest
+import pytest_asyncio
 
 from services.notifier.sender import Sender
 from services.notifier.settings import NotifierSettings
@@ -20,7 +24,7 @@ from tests.integration.notifier.conftest import (
     declare,
     subscribe,
 )
-from tests.integration.notifier.receiver import Reply, eventually
+from tests.integration.notifier.receiver import Receiver, Reply, eventually
 
 ROUNDS = 20
 # Long enough that a delivery still leased by the stopped notifier could not be sent again
@@ -46,28 +50,54 @@ async def test_a_sender_woken_as_it_is_cancelled_still_stops(
                 running.result()
 
 
-async def test_a_delivery_in_flight_at_shutdown_is_handed_back_uncounted(
-    client: httpx.AsyncClient,
-    admin: Headers,
-    alice: Headers,
-    pool: asyncpg.Pool,
-    receivers: ReceiverFactory,
-    notifier: NotifierFactory,
-) -> None:
+@dataclass
+class InFlight:
+    """A notifier running with one delivery held at the receiver, unanswered until released."""
+
+    receiver: Receiver
+    release: asyncio.Event
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def one_held(
+    client: httpx.AsyncClient, admin: Headers, receivers: ReceiverFactory
+) -> InFlight:
+    """A subscription whose receiver holds every request until released."""
     release = asyncio.Event()
     receiver = await receivers(lambda _: Reply(200, gate=release))
     await subscribe(client, admin, receiver.url)
+    return InFlight(receiver, release)
 
+
+@asynccontextmanager
+async def sending(
+    notifier: NotifierFactory, client: httpx.AsyncClient, alice: Headers, held: InFlight
+) -> AsyncIterator[None]:
+    """A notifier whose first delivery is in flight (held) for the duration of the block."""
     async with notifier(webhook_timeout=LONG_TIMEOUT):
         await declare(client, alice)
-        await receiver.wait_for(lambda r: len(r.requests) == 1, what="a delivery in flight")
+        await held.receiver.wait_for(lambda r: len(r.requests) == 1, what="a delivery in flight")
+        yield
+
+
+async def test_a_delivery_in_flight_at_shutdown_is_handed_back_uncounted(
+    client: httpx.AsyncClient,
+    alice: Headers,
+    pool: asyncpg.Pool,
+    notifier: NotifierFactory,
+    one_held: InFlight,
+) -> None:
+    async with sending(notifier, client, alice, one_held):
+        pass
 
     handed_back = await pool.fetchrow("SELECT status, attempts, leased_until FROM irm_deliveries")
     assert dict(handed_back) == {"status": "pending", "attempts": 0, "leased_until": None}
 
-    release.set()
+    one_held.release.set()
     async with notifier(webhook_timeout=LONG_TIMEOUT):
-        await receiver.wait_for(lambda r: len(r.acked()) == 1, what="the delivery, sent again")
+        await one_held.receiver.wait_for(
+            lambda r: len(r.acked()) == 1, what="the delivery, sent again"
+        )
 
         async def recorded() -> bool:
             return await pool.fetchval("SELECT status FROM irm_deliveries") == "succeeded"
@@ -78,26 +108,19 @@ async def test_a_delivery_in_flight_at_shutdown_is_handed_back_uncounted(
 
 async def test_a_delivery_leased_again_by_another_notifier_is_not_handed_back(
     client: httpx.AsyncClient,
-    admin: Headers,
     alice: Headers,
     pool: asyncpg.Pool,
-    receivers: ReceiverFactory,
     notifier: NotifierFactory,
+    one_held: InFlight,
 ) -> None:
-    release = asyncio.Event()
-    receiver = await receivers(lambda _: Reply(200, gate=release))
-    await subscribe(client, admin, receiver.url)
-
-    async with notifier(webhook_timeout=LONG_TIMEOUT):
-        await declare(client, alice)
-        await receiver.wait_for(lambda r: len(r.requests) == 1, what="a delivery in flight")
+    async with sending(notifier, client, alice, one_held):
         # As another notifier would after this one's lease ran out: a lease of its own and
         # one more attempt counted.
         await pool.execute(
             """UPDATE irm_deliveries
                SET attempts = attempts + 1, leased_until = now() + interval '1 hour'"""
         )
-    release.set()
+    one_held.release.set()
 
     theirs = await pool.fetchrow("SELECT attempts, leased_until FROM irm_deliveries")
     assert theirs["attempts"] == 2
