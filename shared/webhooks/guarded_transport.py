@@ -66,11 +66,13 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport, with a connection pool on the guarded backend."""
 
     def __init__(self, allowlist: Allowlist, *, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
+        # Loading the CA bundle is the costly part: once, for httpx's pool and ours.
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=ssl_context, limits=limits, trust_env=False)
         # httpx takes no network backend, so its pool is replaced by one built the same way
         # (see httpx.AsyncHTTPTransport.__init__) on ours.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
