@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -25,6 +26,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def wait_for_log_line(log: Path, line: str, *, times: int, within: float) -> None:
+    """Wait until `line` appears `times` times in the log file (e.g. once per process started
+    into it); fail the test after `within` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while (await asyncio.to_thread(log.read_text, errors="replace")).count(line) < times:
+        if loop.time() > deadline:
+            pytest.fail(f"{line!r} appeared fewer than {times} times in {log} within {within} s")
+        await asyncio.sleep(0.05)
 
 
 def irm_env(**overrides: str) -> dict[str, str]:

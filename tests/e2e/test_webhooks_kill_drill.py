@@ -19,7 +19,7 @@ from shared.eventstore.repository import IncidentRepository
 from shared.eventstore.store import EventStore
 from shared.webhooks.message import message_id
 from shared.webhooks.subscriptions import create_subscription
-from tests.e2e.conftest import IRM, irm_env
+from tests.e2e.conftest import IRM, irm_env, wait_for_log_line
 from tests.integration.notifier.receiver import (
     Receiver,
     first_arrivals,
@@ -59,16 +59,6 @@ async def keep_appending(repository: IncidentRepository, stop: asyncio.Event) ->
         incident.post_update(alice, audience="internal", body=f"update {n}")
         await repository.save(incident)
         n += 1
-        await asyncio.sleep(0.05)
-
-
-async def wait_until_started(log: Path, *, times: int, within: float = 60) -> None:
-    """Wait until `times` notifiers have logged that they follow the log."""
-    deadline = asyncio.get_running_loop().time() + within
-    while (await asyncio.to_thread(log.read_text, errors="replace")).count(
-        "notifier queueing after position"
-    ) < times:
-        assert asyncio.get_running_loop().time() < deadline, "the notifier did not start"
         await asyncio.sleep(0.05)
 
 
@@ -128,7 +118,12 @@ async def test_sigkilled_notifiers_lose_nothing_and_duplicates_are_the_same_mess
         )
         # The earlier notifiers may have sent everything already: make sure this one is up
         # (past start-up, its signal handlers installed) before asking it to stop.
-        await wait_until_started(tmp_path / "notifier.err", times=KILLS + 1)
+        await wait_for_log_line(
+            tmp_path / "notifier.err",
+            "notifier queueing after position",
+            times=KILLS + 1,
+            within=60,
+        )
         process.send_signal(signal.SIGTERM)
         assert await process.wait() == 0
     finally:

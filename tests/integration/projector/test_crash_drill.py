@@ -16,7 +16,7 @@ from shared.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
 from shared.eventstore.repository import IncidentRepository
 from shared.eventstore.store import EventStore
 from shared.tracking import tracked_position
-from tests.e2e.conftest import IRM, irm_env
+from tests.e2e.conftest import IRM, irm_env, wait_for_log_line
 from tests.integration.projector.conftest import (
     StoryWriter,
     assert_timeline_has_every_event_once,
@@ -35,24 +35,19 @@ class ProjectorProcess:
 
     def __init__(self, database_url: str, log_path: Path) -> None:
         self._env = irm_env(IRM_DATABASE_URL=database_url)
-        self._log_path = log_path
+        self.log_path = log_path
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         """Start a new process; what it writes to stderr is appended to the log file."""
-        with self._log_path.open("ab") as log:
+        with self.log_path.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 IRM, "projector", env=self._env, stdout=asyncio.subprocess.DEVNULL, stderr=log
             )
 
     def output(self) -> str:
         """Everything the processes wrote so far."""
-        return self._log_path.read_text(errors="replace")
-
-    async def started(self, *, times: int) -> bool:
-        """Whether `times` processes have logged that they follow the log."""
-        text = await asyncio.to_thread(self.output)
-        return text.count("projector starting after position") >= times
+        return self.log_path.read_text(errors="replace")
 
     async def kill(self, sig: signal.Signals = signal.SIGKILL) -> int:
         """Send `sig` and wait for the process to end; returns its exit code."""
@@ -122,10 +117,11 @@ async def _drill(
         await wait_until_caught_up(pool, store)
         # The killed ones may have caught up already: be sure this one is past start-up (its
         # signal handlers installed) before asking it to stop.
-        await wait_for(
-            lambda: projector.started(times=KILLS + 1),
+        await wait_for_log_line(
+            projector.log_path,
+            "projector starting after position",
+            times=KILLS + 1,
             within=START_WITHIN_S,
-            what="the last projector to start",
         )
     finally:
         assert await projector.kill(signal.SIGTERM) == 0, projector.output()
