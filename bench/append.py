@@ -12,7 +12,7 @@ import gc
 import itertools
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -20,10 +20,10 @@ import asyncpg
 from eventsourcing.persistence import StoredEvent
 from rich.console import Console
 
-from bench.report import Row
+from bench.report import Row, throughput
 from bench.server import bench_database
-from bench.stats import Summary, summarise
-from bench.workload import Script, declare
+from bench.stats import median_rate, pooled_latency, round_ratios
+from bench.workload import Events, Script, declare
 from shared.eventstore.mapper import build_mapper
 from shared.eventstore.schema import EVENTS_TABLE
 from shared.eventstore.store import EventStore
@@ -107,35 +107,42 @@ async def run(server_url: str, *, quick: bool, console: Console) -> list[Row]:
 
 
 async def create_ceiling_table(pool: asyncpg.Pool) -> None:
-    """A table like our events table: same columns, keys, index and storage options."""
+    """A table like our events table, as the migrations made it: the same columns, keys,
+    index and storage options (`LIKE` copies all but the storage options, read here), and a
+    notification id sequence of its own."""
     options = await pool.fetchval(
         "SELECT reloptions FROM pg_class WHERE oid = $1::regclass", EVENTS_TABLE
     )
     storage = f"WITH ({', '.join(options)})" if options else ""
+    sequence = f"{CEILING_TABLE}_notification_id_seq"
     await pool.execute(
-        f"""CREATE TABLE {CEILING_TABLE} (
-            originator_id uuid NOT NULL,
-            originator_version bigint NOT NULL,
-            topic text,
-            state bytea,
-            notification_id bigserial,
-            PRIMARY KEY (originator_id, originator_version)
-        ) {storage};
-        CREATE UNIQUE INDEX ON {CEILING_TABLE} (notification_id ASC)"""
+        f"""CREATE TABLE {CEILING_TABLE} (LIKE {EVENTS_TABLE} INCLUDING ALL) {storage};
+        CREATE SEQUENCE {sequence} AS bigint OWNED BY {CEILING_TABLE}.notification_id;
+        ALTER TABLE {CEILING_TABLE}
+            ALTER COLUMN notification_id SET DEFAULT nextval('{sequence}')"""
     )
+
+
+def scripted_incidents(
+    writers: int, per_writer: int, numbers: itertools.count[int]
+) -> Iterator[tuple[Events, Events]]:
+    """An incident per writer: its declaration, and `per_writer` events scripted after it."""
+    for _ in range(writers):
+        number = next(numbers)
+        incident = declare(number)
+        declared = incident.collect_events()
+        Script(incident, seed=number).run(per_writer)
+        yield declared, incident.collect_events()
 
 
 async def prepare_ours(
     store: EventStore, writers: int, per_writer: int, numbers: itertools.count[int]
 ) -> list[Writer]:
-    """Declare an incident per writer (stored) and script its events (not yet stored)."""
+    """Store each writer's declaration; its scripted events are left to append."""
     prepared: list[Writer] = []
-    for _ in range(writers):
-        number = next(numbers)
-        incident = declare(number)
-        await store.append(incident.collect_events())
-        Script(incident, seed=number).run(per_writer)
-        prepared.append([partial(store.append, [event]) for event in incident.collect_events()])
+    for declared, scripted in scripted_incidents(writers, per_writer, numbers):
+        await store.append(declared)
+        prepared.append([partial(store.append, [event]) for event in scripted])
     return prepared
 
 
@@ -145,13 +152,11 @@ async def prepare_ceiling(
     """The same, serialised up front: the ceiling only moves bytes."""
     mapper = build_mapper()
     prepared: list[Writer] = []
-    for _ in range(writers):
-        number = next(numbers)
-        incident = declare(number)
-        Script(incident, seed=number).run(per_writer)
-        stored = [mapper.to_stored_event(event) for event in incident.collect_events()]
-        await ceiling_append(pool, stored[0])
-        prepared.append([partial(ceiling_append, pool, s) for s in stored[1:]])
+    for declared, scripted in scripted_incidents(writers, per_writer, numbers):
+        for event in declared:
+            await ceiling_append(pool, mapper.to_stored_event(event))
+        stored = [mapper.to_stored_event(event) for event in scripted]
+        prepared.append([partial(ceiling_append, pool, s) for s in stored])
     return prepared
 
 
@@ -183,21 +188,16 @@ async def timed_round(writers: list[Writer]) -> RoundResult:
 
 
 def row(writers: int, ours: list[RoundResult], ceiling: list[RoundResult]) -> Row:
-    """Median throughput over the rounds; latency percentiles over all appends.
-
-    The ratio is the median of each round's ratio to the ceiling round run next to it, so a
-    slow spell on the machine moves both sides of a ratio, not just one of them.
-    """
-    ours_rate = statistics.median(r.per_second for r in ours)
-    ceiling_rate = statistics.median(r.per_second for r in ceiling)
-    mine = summarise([s for r in ours for s in r.latencies])
-    theirs = summarise([s for r in ceiling for s in r.latencies])
-    round_ratios = [o.per_second / c.per_second for o, c in zip(ours, ceiling, strict=True)]
-    ratio = statistics.median(round_ratios)
+    """Median throughput over the rounds; latency percentiles over all appends; the ratio is
+    the median of the round ratios (`bench.stats.round_ratios`)."""
+    ours_rate, ceiling_rate = median_rate(ours), median_rate(ceiling)
+    mine, theirs = pooled_latency(ours), pooled_latency(ceiling)
+    ratios = round_ratios(ours, ceiling)
+    ratio = statistics.median(ratios)
     return Row(
         benchmark=f"append · {writers} writers",
-        measured=_figure(ours_rate, mine),
-        baseline=_figure(ceiling_rate, theirs),
+        measured=throughput(ours_rate, mine),
+        baseline=throughput(ceiling_rate, theirs),
         ratio=ratio,
         target=f"ratio ≥ {TARGET_RATIO:g}",
         holds=ratio >= TARGET_RATIO,
@@ -216,14 +216,10 @@ def row(writers: int, ours: list[RoundResult], ceiling: list[RoundResult]) -> Ro
             "ratio_of_medians": round(ours_rate / ceiling_rate, 4),
             "client_cpu_us_per_event": round(_cpu_per_event(ours), 1),
             "baseline_client_cpu_us_per_event": round(_cpu_per_event(ceiling), 1),
-            "round_ratios": [round(r, 3) for r in round_ratios],
+            "round_ratios": [round(r, 3) for r in ratios],
         },
     )
 
 
 def _cpu_per_event(rounds: list[RoundResult]) -> float:
     return 1e6 * sum(r.cpu_seconds for r in rounds) / sum(r.events for r in rounds)
-
-
-def _figure(rate: float, latency: Summary) -> str:
-    return f"{rate:,.0f}/s · p50 {latency.median_ms:.1f} · p99 {latency.p99_ms:.1f} ms"

@@ -30,18 +30,22 @@ class EsBaseline(Application[UUID]):
         transcoder.register(FollowUpAsDict())
 
 
+def eventsourcing_env(url: str, **settings: str) -> dict[str, str]:
+    """eventsourcing's documented configuration for the database at `url` (POSTGRES_*
+    variables, tables created on construction), plus `settings`."""
+    params = conn_params(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": params.dbname,
+        "POSTGRES_HOST": params.host,
+        "POSTGRES_PORT": params.port,
+        "POSTGRES_USER": params.user,
+        "POSTGRES_PASSWORD": params.password,
+        "CREATE_TABLE": "y",
+        **settings,
+    }
+
+
 def open_baseline(url: str) -> EsBaseline:
     """The application on the database at `url` (its tables are created on construction)."""
-    params = conn_params(url)
-    return EsBaseline(
-        env={
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": params.dbname,
-            "POSTGRES_HOST": params.host,
-            "POSTGRES_PORT": params.port,
-            "POSTGRES_USER": params.user,
-            "POSTGRES_PASSWORD": params.password,
-            "POSTGRES_SCHEMA": "",
-            "CREATE_TABLE": "y",
-        }
-    )
+    return EsBaseline(env=eventsourcing_env(url, POSTGRES_SCHEMA=""))

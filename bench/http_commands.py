@@ -32,9 +32,9 @@ from bench.http_load import (
 )
 from bench.http_servers import Server, declare_incidents, prepare_database, start_servers
 from bench.processes import supervised
-from bench.report import Row
+from bench.report import Row, throughput
 from bench.server import bench_database
-from bench.stats import Summary, summarise
+from bench.stats import median_rate, pooled_latency, round_ratios
 
 SIDES = ("ours", "ceiling", "eventsourcing")
 COMMANDS = ("update", "declare")
@@ -78,14 +78,14 @@ def command_rows(
         ("eventsourcing", "eventsourcing (b)", TARGET_VS_ES),
     ):
         theirs = results[side]
-        round_ratios = [o.per_second / t.per_second for o, t in zip(ours, theirs, strict=True)]
-        ratio = statistics.median(round_ratios)
-        mine, base = _latency(ours), _latency(theirs)
+        ratios = round_ratios(ours, theirs)
+        ratio = statistics.median(ratios)
+        mine, base = pooled_latency(ours), pooled_latency(theirs)
         rows.append(
             Row(
                 benchmark=f"http {command} · {connections} conns · vs {label}",
-                measured=_figure(_rate(ours), mine),
-                baseline=_figure(_rate(theirs), base),
+                measured=throughput(median_rate(ours), mine),
+                baseline=throughput(median_rate(theirs), base),
                 ratio=ratio,
                 target=f"ratio ≥ {target:g}",
                 holds=ratio >= target,
@@ -95,10 +95,10 @@ def command_rows(
                     "connections": connections,
                     "baseline_kind": side,
                     "rounds": len(ours),
-                    "requests_per_s": round(_rate(ours), 1),
+                    "requests_per_s": round(median_rate(ours), 1),
                     "p50_ms": round(mine.median_ms, 3),
                     "p99_ms": round(mine.p99_ms, 3),
-                    "baseline_requests_per_s": round(_rate(theirs), 1),
+                    "baseline_requests_per_s": round(median_rate(theirs), 1),
                     "baseline_p50_ms": round(base.median_ms, 3),
                     "baseline_p99_ms": round(base.p99_ms, 3),
                     "server_cpu_ms_per_request": round(_server_cpu_ms(ours), 3),
@@ -108,7 +108,7 @@ def command_rows(
                     "baseline_loadgen_busy_share": round(_client_busy(theirs), 3),
                     "failures": str(_failures(ours)),
                     "baseline_failures": str(_failures(theirs)),
-                    "round_ratios": [round(r, 3) for r in round_ratios],
+                    "round_ratios": [round(r, 3) for r in ratios],
                 },
             )
         )
@@ -135,14 +135,6 @@ def memory_row(servers: list[Server]) -> Row:
     )
 
 
-def _rate(rounds: Sequence[RoundResult]) -> float:
-    return statistics.median(r.per_second for r in rounds)
-
-
-def _latency(rounds: Sequence[RoundResult]) -> Summary:
-    return summarise([s for r in rounds for s in r.latencies])
-
-
 def _server_cpu_ms(rounds: Sequence[RoundResult]) -> float:
     return 1e3 * sum(r.server_cpu_s for r in rounds) / max(1, sum(r.requests for r in rounds))
 
@@ -162,7 +154,3 @@ def _failures(rounds: Sequence[RoundResult]) -> dict[str, int]:
         for kind, count in r.failures.items():
             total[kind] = total.get(kind, 0) + count
     return total
-
-
-def _figure(rate: float, latency: Summary) -> str:
-    return f"{rate:,.0f}/s · p50 {latency.median_ms:.1f} · p99 {latency.p99_ms:.1f} ms"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from bench.http_servers import Server, declare_bodies
+from bench.loadgen import Answer
 from bench.processes import PYTHON, Process, Supervisor, clean_env
 
 INCIDENTS_PER_CONNECTION = 4
@@ -86,7 +86,7 @@ class LoadGenerator:
             server_cpu_s=server_cpu,
         )
 
-    def _exchange(self, line: bytes) -> dict[str, Any]:
+    def _exchange(self, line: bytes) -> Answer:
         stdin, stdout = self._process.popen.stdin, self._process.popen.stdout
         assert stdin is not None
         assert stdout is not None
@@ -96,7 +96,7 @@ class LoadGenerator:
         if not answer:
             self._process.check_alive()
             raise RuntimeError(f"the load generator stopped answering:\n{self._process.stderr()}")
-        result: dict[str, Any] = orjson.loads(answer)
+        result: Answer = orjson.loads(answer)
         return result
 
 

@@ -23,6 +23,7 @@ import httpx
 import orjson
 
 from bench.append import POOL_SIZE, create_ceiling_table
+from bench.es_baseline import eventsourcing_env
 from bench.processes import (
     IRM,
     LOOPBACK,
@@ -30,9 +31,10 @@ from bench.processes import (
     Process,
     Supervisor,
     clean_env,
+    service_env,
 )
-from bench.server import conn_params
 from bench.workload import PEOPLE
+from shared.people import make_known
 from shared.tokens import Scope, create_token
 
 
@@ -46,10 +48,13 @@ class Server:
 
 
 async def prepare_database(url: str) -> str:
-    """The ceiling's table, and a write token for ours; returns the token."""
+    """The ceiling's table, the people the declarations name as owners (only a known person
+    may own an incident), and a write token for ours; returns the token."""
     pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
     try:
         await create_ceiling_table(pool)
+        for person in PEOPLE:
+            await make_known(pool, person, created_by="bench")
         return await create_token(pool, principal="bench", scope=Scope.WRITE)
     finally:
         await pool.close()
@@ -62,14 +67,14 @@ async def start_servers(supervisor: Supervisor, url: str, sides: tuple[str, ...]
 
 async def start_server(supervisor: Supervisor, side: str, url: str) -> Server:
     """Start one server on a free port; it is ready when its health check answers 200."""
-    service_env = clean_env(IRM_DATABASE_URL=url, IRM_LOG_LEVEL="WARNING")
+    irm_env = service_env(url)
     commands: dict[str, tuple[Callable[[int], list[str]], dict[str, str], str]] = {
         "ours": (
             lambda port: [IRM, "serve", "--host", LOOPBACK, "--port", str(port)],
-            service_env,
+            irm_env,
             "/readyz",
         ),
-        "api": (lambda port: uvicorn_args("bench.api_app:create", port), service_env, "/readyz"),
+        "api": (lambda port: uvicorn_args("bench.api_app:create", port), irm_env, "/readyz"),
         "ceiling": (
             lambda port: uvicorn_args("bench.ceiling_app:create_app", port),
             clean_env(BENCH_DATABASE_URL=url),
@@ -77,29 +82,18 @@ async def start_server(supervisor: Supervisor, side: str, url: str) -> Server:
         ),
         "eventsourcing": (
             lambda port: uvicorn_args("bench.es_app:create_app", port),
-            clean_env(**eventsourcing_env(url)),
+            # Our pool size, and no overflow beyond it.
+            clean_env(
+                **eventsourcing_env(
+                    url, POSTGRES_POOL_SIZE=str(POOL_SIZE), POSTGRES_MAX_OVERFLOW="0"
+                )
+            ),
             "/healthz",
         ),
     }
     args_for, env, health = commands[side]
     process, base_url = await supervisor.start_http(side, args_for, env=env, health=health)
     return Server(side, process, base_url)
-
-
-def eventsourcing_env(url: str) -> dict[str, str]:
-    """eventsourcing's documented configuration: POSTGRES_* variables, our pool size."""
-    params = conn_params(url)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": params.dbname,
-        "POSTGRES_HOST": params.host,
-        "POSTGRES_PORT": params.port,
-        "POSTGRES_USER": params.user,
-        "POSTGRES_PASSWORD": params.password,
-        "POSTGRES_POOL_SIZE": str(POOL_SIZE),
-        "POSTGRES_MAX_OVERFLOW": "0",
-        "CREATE_TABLE": "y",
-    }
 
 
 def uvicorn_args(factory: str, port: int) -> list[str]:

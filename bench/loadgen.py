@@ -21,6 +21,7 @@ import time
 import types
 from collections import Counter
 from dataclasses import dataclass
+from typing import TypedDict
 
 import httpx
 import orjson
@@ -53,6 +54,30 @@ class Job:
         )
 
 
+class Answer(TypedDict):
+    """The result of one job, one JSON line on stdout."""
+
+    requests: int
+    """Requests answered with 2xx: only these have their latency recorded."""
+    seconds: float
+    latencies: list[float]
+    statuses: dict[str, int]
+    """Answers by status code (as a string, for JSON)."""
+    errors: dict[str, int]
+    """Transport failures by exception name."""
+    cpu_seconds: float
+    """This process's CPU time over the job."""
+
+
+class _AsyncioOnlySniffio(types.ModuleType):
+    """A `sniffio` module that knows only asyncio (all httpcore asks of it here)."""
+
+    @staticmethod
+    def current_async_library() -> str:
+        """The async library running: always asyncio in this process."""
+        return "asyncio"
+
+
 def skip_sniffio_lookups() -> None:
     """Spare httpcore a failed `import sniffio` on every request.
 
@@ -63,9 +88,7 @@ def skip_sniffio_lookups() -> None:
     gives httpcore the same answer without the search.
     """
     if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        stand_in = types.ModuleType("sniffio")
-        stand_in.current_async_library = lambda: "asyncio"  # type: ignore[attr-defined]
-        sys.modules["sniffio"] = stand_in
+        sys.modules["sniffio"] = _AsyncioOnlySniffio("sniffio")
 
 
 class Connections:
@@ -96,7 +119,7 @@ class Connections:
             await client.aclose()
 
 
-async def run_job(job: Job, connections: Connections) -> dict[str, object]:
+async def run_job(job: Job, connections: Connections) -> Answer:
     """Send requests on every connection until the duration is over; report what happened.
 
     Only 2xx answers count as requests served (and have their latency recorded); anything
@@ -135,14 +158,14 @@ async def run_job(job: Job, connections: Connections) -> dict[str, object]:
     await asyncio.gather(*(connection(i) for i in range(job.connections)))
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu_start
-    return {
-        "requests": len(latencies),
-        "seconds": seconds,
-        "latencies": latencies,
-        "statuses": {str(k): v for k, v in statuses.items()},
-        "errors": dict(errors),
-        "cpu_seconds": cpu,
-    }
+    return Answer(
+        requests=len(latencies),
+        seconds=seconds,
+        latencies=latencies,
+        statuses={str(k): v for k, v in statuses.items()},
+        errors=dict(errors),
+        cpu_seconds=cpu,
+    )
 
 
 async def serve_jobs() -> None:

@@ -24,13 +24,12 @@ from rich.console import Console
 from bench.http_commands import COMMANDS, TARGET_RSS_MB
 from bench.http_load import INCIDENTS_PER_CONNECTION, LoadGenerator, Plan, measure
 from bench.http_servers import declare_incidents, prepare_database, start_server
-from bench.processes import IRM, PYTHON, Process, clean_env
+from bench.processes import IRM, LOOPBACK_TARGETS, Process, service_env
 from bench.processes import supervised as supervised_processes
-from bench.projection_lag import BARE_NAME, BATCH_SIZE
+from bench.projection_lag import start_bare_follower
 from bench.report import Row
 from bench.server import bench_database
-from bench.webhook_receipts import ReceiverClient
-from shared.webhooks.subscriptions import create_subscription
+from bench.webhook_receipts import ReceiverClient, subscribe
 
 FULL = Plan(connections=(8, 32), round_s=1.5, rounds=1, warmup_s=0.5)
 QUICK = Plan(connections=(32,), round_s=0.4, rounds=1, warmup_s=0.0)
@@ -58,19 +57,15 @@ async def run(server_url: str, *, quick: bool, console: Console) -> list[Row]:
             start_server(supervisor, "ceiling", url),
         )
         await receiver.close()  # only its address is needed here
-        await subscribe(url, receiver.base_url)
-        service_env = clean_env(
-            IRM_DATABASE_URL=url,
-            IRM_LOG_LEVEL="WARNING",
-            IRM_WEBHOOK_ALLOWED_TARGETS="127.0.0.0/8",
-        )
-        projector = await supervisor.start("irm-projector", [IRM, "projector"], env=service_env)
-        notifier = await supervisor.start("irm-notifier", [IRM, "notifier"], env=service_env)
-        bare = await supervisor.start(
-            "bare-follower",
-            [PYTHON, "-m", "bench.bare_follower", BARE_NAME, str(BATCH_SIZE)],
-            env=clean_env(BENCH_DATABASE_URL=url),
-        )
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
+        try:
+            await subscribe(pool, [receiver.subscriber_url(0)])
+        finally:
+            await pool.close()
+        irm_env = service_env(url, IRM_WEBHOOK_ALLOWED_TARGETS=LOOPBACK_TARGETS)
+        projector = await supervisor.start("irm-projector", [IRM, "projector"], env=irm_env)
+        notifier = await supervisor.start("irm-notifier", [IRM, "notifier"], env=irm_env)
+        bare = await start_bare_follower(supervisor, url)
         loadgen = await LoadGenerator.start(supervisor)
         incidents = max(plan.connections) * INCIDENTS_PER_CONNECTION
         declared = await asyncio.gather(
@@ -90,22 +85,6 @@ async def run(server_url: str, *, quick: bool, console: Console) -> list[Row]:
             _peak("irm notifier", notifier, "bare follower", bare),
         ]
         return [row(p) for p in peaks]
-
-
-async def subscribe(url: str, receiver_url: str) -> None:
-    """One subscription to every event, on the receiver."""
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=1)
-    try:
-        await create_subscription(
-            pool,
-            url=f"{receiver_url}/s/0",
-            event_types=[],
-            severities=[],
-            description=None,
-            created_by="bench",
-        )
-    finally:
-        await pool.close()
 
 
 def row(peak: Peak) -> Row:

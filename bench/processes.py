@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 """The project root: on PYTHONPATH for `python -m bench.…` processes."""
 IRM = str(Path(sys.executable).with_name("irm"))
 LOOPBACK = "127.0.0.1"
+LOOPBACK_TARGETS = "127.0.0.0/8"
+"""IRM_WEBHOOK_ALLOWED_TARGETS for a notifier that must reach receivers on this machine."""
 STOP_GRACE_S = 10.0
 BIND_ATTEMPTS = 3
 READY_DEADLINE_S = 60.0
@@ -54,6 +56,12 @@ def clean_env(**overrides: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT)
     env.update(overrides)
     return env
+
+
+def service_env(database_url: str, **overrides: str) -> dict[str, str]:
+    """The environment of an `irm` service on the benchmark's database, logging only
+    warnings (`clean_env` with IRM_DATABASE_URL, IRM_LOG_LEVEL and `overrides`)."""
+    return clean_env(IRM_DATABASE_URL=database_url, IRM_LOG_LEVEL="WARNING", **overrides)
 
 
 def http_ready(url: str) -> Ready:

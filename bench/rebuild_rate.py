@@ -22,7 +22,7 @@ from bench.report import Row
 from bench.server import bench_database
 from bench.workload import Script, declare
 from services.projector.rebuild import rebuild_read_models
-from shared.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
+from shared.domain.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
 from shared.eventstore.mapper import build_mapper
 from shared.eventstore.store import EventStore
 

@@ -8,12 +8,14 @@ import platform
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
+from bench.stats import Summary
+
 Detail = float | int | str | None
+LOWER_IS_BETTER = "lower is better"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,18 +31,30 @@ class Row:
     details: dict[str, Detail | list[float]] = field(default_factory=dict)
 
 
+def goal(target: str, holds: bool, *, applies: bool = True) -> tuple[str, bool | None]:
+    """A row's `target` and `holds`: the target where it applies to the row, and otherwise
+    only "lower is better", judged by no one."""
+    return (target, holds) if applies else (LOWER_IS_BETTER, None)
+
+
+def throughput(rate: float, latency: Summary) -> str:
+    """A rate per second with its p50 and p99 latency, as a row's figure."""
+    return f"{rate:,.0f}/s · p50 {latency.median_ms:.1f} · p99 {latency.p99_ms:.1f} ms"
+
+
 def render(rows: list[Row], *, title: str) -> Table:
     """The rows as a rich table."""
     table = Table(title=title, title_justify="left")
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("benchmark", "left"),
         ("measured", "right"),
         ("baseline", "right"),
         ("ratio", "right"),
         ("target", "left"),
         ("holds?", "center"),
-    ):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    )
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=True)
     for row in rows:
         table.add_row(
             row.benchmark,
@@ -58,7 +72,7 @@ def write_json(
 ) -> None:
     """Write the rows, with when and where they were measured, to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    document: dict[str, Any] = {
+    document: dict[str, object] = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": quick,
         "machine": {

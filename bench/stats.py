@@ -7,6 +7,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,39 @@ class Summary:
     median_ms: float
     p95_ms: float
     p99_ms: float
+
+
+class Round(Protocol):
+    """A timed round of a throughput benchmark: its rate and each operation's latency."""
+
+    @property
+    def per_second(self) -> float:
+        """Operations per second over the round."""
+        ...
+
+    @property
+    def latencies(self) -> list[float]:
+        """Each operation's latency, in seconds."""
+        ...
+
+
+def median_rate(rounds: Sequence[Round]) -> float:
+    """The median of the rounds' rates."""
+    return statistics.median(r.per_second for r in rounds)
+
+
+def pooled_latency(rounds: Sequence[Round]) -> Summary:
+    """Percentiles over every operation of every round."""
+    return summarise([s for r in rounds for s in r.latencies])
+
+
+def round_ratios(ours: Sequence[Round], baseline: Sequence[Round]) -> list[float]:
+    """Each of our rounds' rate over the baseline's round run next to it.
+
+    Their median is the benchmark's ratio, so a slow spell on the machine moves both sides of
+    a ratio, not just one of them.
+    """
+    return [o.per_second / b.per_second for o, b in zip(ours, baseline, strict=True)]
 
 
 def percentile(values: Sequence[float], pct: int) -> float:

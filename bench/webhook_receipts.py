@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
 
 from bench.processes import PYTHON, Process, Supervisor, clean_env
 from bench.stats import Summary, summarise
+from shared.webhooks.subscriptions import create_subscription
 
 SUBSCRIBERS = 10
 
@@ -65,6 +68,10 @@ class ReceiverClient:
         )
         return cls(base_url, dead_ports[-1])
 
+    def subscriber_url(self, subscriber: int) -> str:
+        """Where the receiver takes subscriber number `subscriber`'s deliveries."""
+        return f"{self.base_url}/s/{subscriber}"
+
     async def arrivals(self) -> list[tuple[int, int, float]]:
         """Everything received since the last call: (subscriber, position, monotonic time)."""
         response = await self._client.get("/arrivals")
@@ -84,6 +91,14 @@ class ReceiverClient:
     async def close(self) -> None:
         """Close the control connection."""
         await self._client.aclose()
+
+
+async def subscribe(pool: asyncpg.Pool, urls: Iterable[str]) -> None:
+    """A subscription to every event at each of `urls`."""
+    for url in urls:
+        await create_subscription(
+            pool, url=url, event_types=[], severities=[], description=None, created_by="bench"
+        )
 
 
 def collect(

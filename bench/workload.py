@@ -8,9 +8,16 @@ allowed to issue it, so each records exactly one event. Seeded, so runs are comp
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
 
 from shared.domain.incident import Incident
 from shared.domain.values import Actor, Role, Severity
+
+Events = Sequence[DomainEventProtocol[UUID]]
+"""Pending events of an incident, as `collect_events` hands them over."""
 
 PEOPLE = ("alice", "bob", "carol", "dave", "erin", "frank")
 _VOCABULARY = (

@@ -14,17 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
-
-from bench.workload import Script, declare
+from bench.workload import Events, Script, declare
 from shared.domain.incident import Incident
 from shared.eventstore.store import EventStore
-
-Events = Sequence[DomainEventProtocol[UUID]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +42,16 @@ class WriterRun:
     def per_second(self) -> float:
         """Appends committed per second over the run."""
         return len(self.commits) / self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How a follower benchmark drives the writer: the rates, how long each is held, and
+    the warm-up run before each measured one."""
+
+    rates: tuple[int, ...]
+    duration_s: float
+    warmup_s: float
 
 
 class PacedWriter:

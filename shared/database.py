@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.eventstore.schema import migrate
+from shared.migrations import load_migrations, migrate, schema_version
 from shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,45 @@ async def embedded_or_configured_url(settings: CommonSettings) -> AsyncIterator[
         await asyncio.to_thread(server.cleanup)
 
 
+class SchemaBehindError(Exception):
+    """The database's schema is older than this version of irm needs; `irm migrate` fixes it."""
+
+    def __init__(self, current: int, required: int) -> None:
+        super().__init__(
+            f"the database schema is at version {current}, and this irm needs version "
+            f"{required}: run `irm migrate` first (a Kubernetes Job or a compose one-shot)"
+        )
+        self.current = current
+        self.required = required
+
+
+def required_schema_version() -> int:
+    """The schema version this irm needs: that of its last migration file."""
+    return load_migrations()[-1].version
+
+
+async def check_schema(conn: asyncpg.Connection) -> int:
+    """The database's schema version; raises `SchemaBehindError` when it is behind. A newer
+    schema is fine: during a rolling upgrade the old processes keep running beside it."""
+    current = await schema_version(conn)
+    required = required_schema_version()
+    if current < required:
+        raise SchemaBehindError(current, required)
+    return current
+
+
+async def migrate_database(settings: CommonSettings) -> tuple[list[int], int]:
+    """Apply the migrations the configured (or embedded) database lacks: `irm migrate`.
+    Returns the versions applied now and the schema version reached."""
+    async with embedded_or_configured_url(settings) as (url, _):
+        conn = await asyncpg.connect(url)
+        try:
+            applied = await migrate(conn)
+            return applied, await schema_version(conn)
+        finally:
+            await conn.close()
+
+
 async def keep_session(conn: asyncpg.Connection) -> None:
     """Release a connection to the pool as it is: asyncpg has already rolled back any open
     transaction. Its default reset (UNLISTEN, RESET ALL, unlock advisory locks, close cursors)
@@ -62,8 +101,12 @@ async def keep_session(conn: asyncpg.Connection) -> None:
 
 
 @asynccontextmanager
-async def open_database(settings: CommonSettings) -> AsyncIterator[Database]:
-    """Open a pool on the configured (or embedded) database, migrated to the latest schema."""
+async def open_database(
+    settings: CommonSettings, *, migrate_schema: bool = True
+) -> AsyncIterator[Database]:
+    """Open a pool on the configured (or embedded) database, migrated to the latest schema;
+    with `migrate_schema=False` it migrates nothing and raises `SchemaBehindError` on a schema
+    that is behind (the followers: a deployment migrates once, with `irm migrate`)."""
     async with embedded_or_configured_url(settings) as (url, embedded):
         pool = await asyncpg.create_pool(
             url,
@@ -73,9 +116,12 @@ async def open_database(settings: CommonSettings) -> AsyncIterator[Database]:
         )
         try:
             async with pool.acquire() as conn:
-                applied = await migrate(conn)
-            if applied:
-                log.info("applied schema migrations %s", applied)
+                if migrate_schema:
+                    applied = await migrate(conn)
+                    if applied:
+                        log.info("applied schema migrations %s", applied)
+                else:
+                    await check_schema(conn)
             yield Database(pool=pool, url=url, embedded=embedded)
         finally:
             await pool.close()

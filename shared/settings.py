@@ -8,7 +8,7 @@ from platformdirs import user_data_path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.cadence import DEFAULT_UPDATE_CADENCE, Cadence, parse_cadence
+from shared.domain.cadence import DEFAULT_UPDATE_CADENCE, Cadence, parse_cadence
 from shared.webhooks.url_guard import Allowlist
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 
 import asyncpg
 
-from shared.eventstore.store import EventStore
-from shared.readmodels.ddl import TRACKING
+from shared.eventstore.store import EventStore, RecordedEvent
+
+# Created by schema migration 2: (application_name, notification_id, updated_at).
+TRACKING: Final = "irm_tracking"
 
 
 async def lock_tracking(conn: asyncpg.Connection, name: str) -> int:
@@ -26,6 +30,15 @@ async def lock_tracking(conn: asyncpg.Connection, name: str) -> int:
         name,
     )
     return int(position)
+
+
+async def lock_unhandled(
+    conn: asyncpg.Connection, name: str, batch: Sequence[RecordedEvent]
+) -> tuple[int, list[RecordedEvent]]:
+    """Lock the follower's tracking row (`lock_tracking`) and return its position and the
+    batch's events after it: none when another instance handled the batch first."""
+    tracked = await lock_tracking(conn, name)
+    return tracked, [e for e in batch if e.position > tracked]
 
 
 async def set_tracking(conn: asyncpg.Connection, name: str, position: int) -> None:
@@ -87,3 +100,56 @@ async def _count_between(pool: asyncpg.Pool, after: int, up_to: int) -> int:
             up_to,
         )
     )
+
+
+# --- parked events ------------------------------------------------------------------------
+
+# Created by schema migration 6: (follower, position, originator_id, originator_version, topic,
+# error, parked_at).
+PARKED_EVENTS: Final = "irm_parked_events"
+
+
+def parkable(error: BaseException) -> bool:
+    """Whether `error`, raised while a follower handled one event, is about that event, so
+    parking the event and going on is right; anything else (a lost connection, a lock or
+    statement timeout, a deadlock, a missing table) is retried by restarting the follower.
+
+    About the event: an exception of the follower's own code (the fold refused the event), a
+    value the driver cannot send (`asyncpg` raises it as an `InterfaceError` that is also a
+    `ValueError`), and PostgreSQL's data exceptions and integrity violations (SQLSTATE classes
+    22 and 23).
+    """
+    if isinstance(error, asyncpg.PostgresError):
+        return str(error.sqlstate or "")[:2] in ("22", "23")
+    if isinstance(error, asyncpg.InterfaceError):
+        return isinstance(error, ValueError)
+    return not isinstance(error, OSError | MemoryError | RecursionError)
+
+
+async def park_event(
+    conn: asyncpg.Connection, name: str, recorded: RecordedEvent, error: BaseException
+) -> None:
+    """Record, in the caller's transaction, that follower `name` passed an event it could not
+    handle, and why (the exception's repr, which shows any control character escaped)."""
+    await conn.execute(
+        f"""INSERT INTO {PARKED_EVENTS}
+                (follower, position, originator_id, originator_version, topic, error)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (follower, position) DO UPDATE
+                SET error = EXCLUDED.error, parked_at = now()""",
+        name,
+        recorded.position,
+        recorded.originator_id,
+        recorded.version,
+        recorded.event.TOPIC,
+        repr(error),
+    )
+
+
+async def parked_counts(pool: asyncpg.Pool) -> dict[str, int]:
+    """How many events each follower has parked (followers with none are left out)."""
+    records = await pool.fetch(
+        f"SELECT follower, count(*) AS parked FROM {PARKED_EVENTS} GROUP BY follower "
+        "ORDER BY follower"
+    )
+    return {r["follower"]: int(r["parked"]) for r in records}

@@ -28,6 +28,7 @@ from shared.eventstore.mapper import build_mapper
 from shared.eventstore.repository import IncidentRepository
 from shared.eventstore.schema import migrate
 from shared.eventstore.store import EventStore
+from shared.people import make_known
 from shared.tokens import Scope, create_token
 
 TEST_DATABASE_URL_ENV = "IRM_TEST_DATABASE_URL"
@@ -56,6 +57,11 @@ def server_url() -> Iterator[str]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+# The people the tests' incidents name, known in every test's database as if an admin had added
+# them; a test about unknown people uses a name outside it.
+TEAM = ("alice", "bob", "carol", "dave", "erin", "frank", "root", "admin")
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def template_database(server_url: str) -> AsyncIterator[str]:
     """The name of a migrated database that each test's database is cloned from."""
@@ -66,11 +72,37 @@ async def template_database(server_url: str) -> AsyncIterator[str]:
         conn = await asyncpg.connect(with_database(server_url, name))
         try:
             await migrate(conn)
+            for handle in TEAM:
+                await make_known(conn, handle, created_by="tests")
         finally:
             await conn.close()
         yield name
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+EmptyDatabase = Callable[[], Awaitable[str]]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def make_empty_database(server_url: str) -> AsyncIterator[EmptyDatabase]:
+    """Make databases of this test's own with nothing in them (no template, no migrations),
+    as a new deployment has."""
+    admin = await asyncpg.connect(server_url)
+    names: list[str] = []
+
+    async def make() -> str:
+        name = f"irm_empty_{uuid.uuid4().hex[:12]}"
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        names.append(name)
+        return with_database(server_url, name)
+
+    try:
+        yield make
+        for name in names:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
         await admin.close()
 
 
@@ -112,7 +144,7 @@ def repository(store: EventStore) -> IncidentRepository:
 @pytest.fixture
 def api_settings(database_url: str) -> ApiSettings:
     """API settings pointing at the test's database."""
-    return ApiSettings(database_url=database_url, snapshot_interval=5)  # type: ignore[arg-type]
+    return ApiSettings(database_url=database_url, snapshot_interval=5)
 
 
 TokenFactory = Callable[[str, Scope], Awaitable[str]]
@@ -132,7 +164,7 @@ def make_token(pool: asyncpg.Pool) -> TokenFactory:
 def projector_settings(database_url: str) -> ProjectorSettings:
     """Projector settings for the test's database: a seconds-scale cadence, quick polling."""
     return ProjectorSettings(
-        database_url=database_url,  # type: ignore[arg-type]
+        database_url=database_url,
         update_cadence="P1=3s,P2=6s,P3=12s,P4=24s",
         projector_idle_timeout=0.2,
     )

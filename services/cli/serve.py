@@ -1,14 +1,17 @@
-"""`irm serve`: the API, the projector and the notifier in one process."""
+"""`irm serve`: the API, the projector and the notifier in one process; `irm api`: the API
+alone, as a deployment runs it beside separate projector and notifier processes."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
 from rich.console import Console
 
-from services.incident_api.app import create_app
+from services.console.install import create_app_with_console
+from services.incident_api.routes.stream import end_streams
 from services.incident_api.settings import ApiSettings
 from services.notifier.runner import notifier_running
 from services.notifier.settings import NotifierSettings
@@ -26,15 +29,26 @@ async def serve(settings: ApiSettings, console: Console) -> None:
         notifier_running(database, NotifierSettings()),
     ):
         await _offer_first_token(database, console)
-        config = uvicorn.Config(
-            create_app(settings, database=database),
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-        )
-        console.print(f"Incident API on http://{settings.host}:{settings.port} (docs at /docs)")
-        await _GracefulServer(config).serve()
+        await _serve_http(settings, database, console)
+
+
+async def serve_api(settings: ApiSettings, console: Console) -> None:
+    """Serve the API alone until SIGINT/SIGTERM. It migrates nothing: on a schema that is
+    behind it raises `SchemaBehindError` (`irm migrate` runs first, once per deployment)."""
+    async with open_database(settings, migrate_schema=False) as database:
+        await _serve_http(settings, database, console)
+
+
+async def _serve_http(settings: ApiSettings, database: Database, console: Console) -> None:
+    config = uvicorn.Config(
+        create_app_with_console(settings, database=database),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+    )
+    console.print(f"Incident API on http://{settings.host}:{settings.port} (docs at /docs)")
+    await _GracefulServer(config).serve()
 
 
 class _GracefulServer(uvicorn.Server):
@@ -43,6 +57,12 @@ class _GracefulServer(uvicorn.Server):
     uvicorn re-raises the signal after shutting down; that would kill the process before the
     database pool closes and the embedded PostgreSQL stops, so the signal is consumed here.
     """
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """End the live event streams first: their clients would never leave by themselves,
+        and uvicorn waits for every open connection before the lifespan can end."""
+        end_streams(self.config.app)
+        await super().shutdown(sockets)
 
     @contextmanager
     def capture_signals(self) -> Iterator[None]:

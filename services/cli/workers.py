@@ -1,30 +1,21 @@
-"""`irm projector`, `irm projector rebuild` and `irm notifier`: the followers on their own."""
+"""`irm projector rebuild`: every read model replayed from the log, with progress shown.
+
+`irm projector` and `irm notifier` run through `shared.follower_process.run_follower_process`.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.progress import Progress
 
-from services.notifier.runner import run_notifier
-from services.notifier.settings import NotifierSettings
+# Stored events name their classes by topic (`irm:Incident.Declared`), which resolve only once
+# the incident's module has defined them; the rebuild imports nothing else that does.
+import shared.domain.incident  # noqa: F401
 from services.projector.rebuild import RebuildResult, rebuild_read_models
-from services.projector.runner import run_projector
 from services.projector.settings import ProjectorSettings
 from shared.database import open_database
 from shared.eventstore.mapper import build_mapper
 from shared.eventstore.store import EventStore
-
-
-async def projector(settings: ProjectorSettings) -> None:
-    """Keep the read models until cancelled."""
-    async with open_database(settings) as database:
-        await run_projector(database, settings)
-
-
-async def notifier(settings: NotifierSettings) -> None:
-    """Deliver webhooks and record reminders until cancelled."""
-    async with open_database(settings) as database:
-        await run_notifier(database, settings)
 
 
 async def rebuild(settings: ProjectorSettings, batch_size: int, console: Console) -> RebuildResult:

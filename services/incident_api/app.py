@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import timedelta
@@ -9,22 +10,29 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from services.incident_api.body_limit import BodyLimitMiddleware
-from services.incident_api.commands import IncidentCommands
-from services.incident_api.deps import Services, TokenCache
+from services.incident_api.command_metrics import CommandMetricsMiddleware
+from services.incident_api.deps import FailedLogins, Services, TokenCache, TokenGuard
 from services.incident_api.error_handlers import install_error_handlers
+from services.incident_api.incident_service import IncidentCommands
+from services.incident_api.oidc import OidcVerifier
+from services.incident_api.openapi_responses import install_problem_schema
 from services.incident_api.recent import RecentIncidents
 from services.incident_api.routes import (
     follow_ups,
     health,
     incident_queries,
     incidents,
+    me,
     metrics,
+    oncall,
+    people,
     postmortem,
+    stream,
     subscriptions,
+    tokens,
 )
 from services.incident_api.routes.health import ApiMetrics
 from services.incident_api.settings import ApiSettings
-from services.incident_api.webhook_errors import install_webhook_error_handlers
 from shared.database import Database, open_database
 from shared.eventstore.mapper import build_mapper
 from shared.eventstore.repository import IncidentRepository
@@ -41,6 +49,18 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
                 database_in_use.pool, build_mapper(), lock_timeout_ms=settings.lock_timeout_ms
             )
             repository = IncidentRepository(store, snapshot_interval=settings.snapshot_interval)
+            token_guard = TokenGuard(
+                database_in_use.pool,
+                TokenCache(ttl_seconds=settings.token_cache_seconds),
+                failures=FailedLogins(
+                    allowed=settings.failed_logins_allowed,
+                    window_seconds=settings.failed_logins_window_seconds,
+                ),
+                oidc=OidcVerifier.from_settings(settings),
+            )
+            revocations = asyncio.create_task(
+                token_guard.listen_for_revocations(database_in_use.url), name="token-revocations"
+            )
             app.state.services = Services(
                 pool=database_in_use.pool,
                 store=store,
@@ -48,17 +68,22 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
                 commands=IncidentCommands(
                     database_in_use.pool,
                     repository,
+                    retry_seconds=settings.command_retry_seconds,
                     retries=settings.command_retries,
                     recent=RecentIncidents(settings.recent_incidents),
                 ),
-                tokens=TokenCache(ttl_seconds=settings.token_cache_seconds),
+                tokens=token_guard,
                 read_wait_seconds=settings.read_wait_seconds,
                 webhook_allowlist=settings.allowlist(),
                 webhook_secret_grace=timedelta(seconds=settings.webhook_secret_grace_seconds),
+                reopen_closed_window=settings.reopen_closed_window,
             )
             try:
                 yield
             finally:
+                revocations.cancel()
+                await asyncio.gather(revocations, return_exceptions=True)
+                await token_guard.aclose()
                 await repository.drain()
 
     app = FastAPI(
@@ -66,11 +91,17 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
         version="0.1.0",
         description="Declare, run and review incidents; every change is an event.",
         lifespan=lifespan,
+        # /docs and /redoc come with the console (services.console.install), with assets served
+        # from this process (no CDN); the console imports this package, never the other way.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.metrics = ApiMetrics()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Outermost: a command's time includes reading its body.
+    app.add_middleware(CommandMetricsMiddleware, metrics=app.state.metrics.commands)
     install_error_handlers(app)
-    install_webhook_error_handlers(app)
+    install_problem_schema(app)
     app.include_router(health.router)
     # Queries first: GET /v1/incidents/{id} is served from the read model.
     app.include_router(incident_queries.router)
@@ -79,6 +110,11 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
     app.include_router(subscriptions.router)
     app.include_router(postmortem.router)
     app.include_router(follow_ups.router)
+    app.include_router(tokens.router)
+    app.include_router(people.router)
+    app.include_router(oncall.router)
+    app.include_router(me.router)
+    app.include_router(stream.router)
     return app
 
 

@@ -1,182 +1,345 @@
-"""Running commands: load the aggregate, call its method, append with optimistic concurrency."""
+"""The commands of the incident process, one frozen dataclass each.
+
+A command's fields are exactly the keyword arguments of the `Incident` method it calls, which
+`@command(Incident.method)` names, so running one is `command.apply(incident, actor)`. The
+field types carry the limits a request is checked against (`command_fields`); the API's
+request bodies are built from these classes, so each field list is written once, here.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, dataclass_transform
 from uuid import UUID
 
-import asyncpg
-import orjson
-
-from services.incident_api.problems import ProblemError
-from services.incident_api.recent import RecentIncidents
-from services.incident_api.schemas import IncidentCreate
+from services.incident_api.command_fields import (
+    Criteria,
+    DueDate,
+    FirstDueDate,
+    Moment,
+    Name,
+    Note,
+    ServiceNames,
+    Text,
+    Title,
+    UpdateBody,
+    Url,
+)
 from shared.domain.incident import Incident
-from shared.domain.values import Actor
-from shared.eventstore.repository import IncidentRepository
-from shared.eventstore.store import AppendHook, ConcurrencyConflictError
+from shared.domain.review import FactorCategory
+from shared.domain.values import (
+    REOPEN_CLOSED_WINDOW,
+    Actor,
+    Audience,
+    Resolution,
+    Role,
+    Severity,
+    UpdateKind,
+)
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
-@dataclass(frozen=True, slots=True)
-class CommandOutcome:
-    """The incident after a command and the position of the command's last event."""
-
-    incident: Incident
-    position: int
-    replayed: bool = False
+def arguments(command: DataclassInstance) -> dict[str, Any]:
+    """A command's fields by name: the keyword arguments of what it calls."""
+    return {f.name: getattr(command, f.name) for f in fields(command)}
 
 
-class IncidentCommands:
-    """The write side of the API; every change to an incident goes through here."""
-
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        repository: IncidentRepository,
-        *,
-        retries: int,
-        recent: RecentIncidents | None = None,
-    ) -> None:
-        self._pool = pool
-        self._repository = repository
-        self._retries = retries
-        self._recent = recent if recent is not None else RecentIncidents(0)
-
-    async def declare(
-        self, actor: Actor, request: IncidentCreate, *, idempotency_key: str | None
-    ) -> CommandOutcome:
-        """Declare an incident; a repeated Idempotency-Key returns the first result."""
-        fingerprint = _fingerprint(request)
-        while True:
-            if idempotency_key is not None:
-                earlier = await self._earlier_declare(actor, idempotency_key, fingerprint)
-                if earlier is not None:
-                    return earlier
-            # A number lost to a failed append leaves a gap; numbers never repeat.
-            number = int(await self._pool.fetchval("SELECT nextval('irm_incident_number_seq')"))
-            incident = Incident.declare(
-                actor=actor,
-                number=number,
-                title=request.title,
-                description=request.description,
-                criteria=[c.value for c in request.criteria],
-                severity=None if request.severity is None else request.severity.value,
-                services=request.services,
-                owner=request.owner,
-            )
-            remember = None
-            if idempotency_key is not None:
-                remember = _remember_key(actor.principal, idempotency_key, fingerprint, incident.id)
-            try:
-                position = await self._repository.save(incident, within=remember)
-            except asyncpg.UniqueViolationError:
-                # A concurrent request with the same key won; the loop returns its result.
-                continue
-            self._recent.keep(incident)
-            return CommandOutcome(incident=incident, position=position)
-
-    async def execute(
-        self,
-        incident_id: UUID,
-        actor: Actor,
-        command: Callable[[Incident], None],
-        *,
-        expected_version: int | None,
-    ) -> CommandOutcome:
-        """Apply `command` to the latest state and append what it records.
-
-        With `expected_version` (If-Match) a stale or concurrently changed incident is a 412.
-        Without it, a concurrent write makes the command run again on the new state, up to
-        the configured number of retries; the domain re-checks its rules every time.
-        """
-        attempts = 1 if expected_version is not None else self._retries + 1
-        kept = self._recent.take(incident_id)
-        conflicts = 0
-        while True:
-            incident = kept if kept is not None else await self._repository.get(incident_id)
-            # A kept incident may be behind the log: whatever it leads to (a stale version, a
-            # rule broken, a conflict) is decided again on a fresh load, at no retry's cost.
-            behind_maybe, kept = kept is not None, None
-            if expected_version is not None and incident.version != expected_version:
-                if behind_maybe:
-                    continue
-                raise _stale(incident.version, expected_version)
-            try:
-                command(incident)
-            except Exception:
-                if behind_maybe:
-                    continue
-                raise
-            try:
-                position = await self._repository.save(incident)
-            except ConcurrencyConflictError:
-                if behind_maybe:
-                    continue
-                if expected_version is not None:
-                    raise _stale(None, expected_version) from None
-                conflicts += 1
-                if conflicts == attempts:
-                    raise
-                continue
-            self._recent.keep(incident)
-            return CommandOutcome(incident=incident, position=position)
-
-    async def _earlier_declare(
-        self, actor: Actor, key: str, fingerprint: str
-    ) -> CommandOutcome | None:
-        row = await self._pool.fetchrow(
-            """SELECT request_fingerprint, incident_id, position FROM irm_idempotency_keys
-               WHERE principal = $1 AND idempotency_key = $2""",
-            actor.principal,
-            key,
-        )
-        if row is None:
-            return None
-        if row["request_fingerprint"] != fingerprint:
-            raise ProblemError(
-                422,
-                "idempotency-key-reused",
-                "Idempotency-Key was used for a different request",
-                "send a new key for a new incident, or repeat the original request exactly",
-            )
-        incident = await self._repository.get(row["incident_id"])
-        return CommandOutcome(incident=incident, position=int(row["position"]), replayed=True)
+def people_named(command: DeclareIncident | IncidentCommand) -> dict[str, str]:
+    """The people a command names, by field (trimmed, as the domain records them)."""
+    named = {name: getattr(command, name) for name in command.people}
+    return {name: value.strip() for name, value in named.items() if isinstance(value, str)}
 
 
-def _fingerprint(request: IncidentCreate) -> str:
-    canonical = orjson.dumps(request.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(canonical).hexdigest()
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeclareIncident:
+    """Declare an incident."""
+
+    title: Title
+    description: Note | None = None
+    criteria: Criteria
+    severity: Severity | None = None
+    services: ServiceNames = field(default_factory=list)
+    owner: Name | None = None
+
+    people: ClassVar[tuple[str, ...]] = ("owner",)
+    """Fields that name a person, who must be known (`shared.people`)."""
+    started_at: Moment | None = None
+    detected_at: Moment | None = None
+
+    def start(self, actor: Actor, number: int) -> Incident:
+        """The new incident, numbered `number`, declared by `actor`."""
+        return Incident.declare(actor=actor, number=number, **arguments(self))
 
 
-def _remember_key(principal: str, key: str, fingerprint: str, incident_id: UUID) -> AppendHook:
-    async def remember(conn: asyncpg.Connection, position: int) -> None:
-        await conn.execute(
-            """INSERT INTO irm_idempotency_keys
-               (principal, idempotency_key, request_fingerprint, incident_id, position)
-               VALUES ($1, $2, $3, $4, $5)""",
-            principal,
-            key,
-            fingerprint,
-            incident_id,
-            position,
-        )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentCommand:
+    """A change to one existing incident, made by calling one of its command methods."""
 
-    return remember
+    calls: ClassVar[Callable[..., str | None]]
+    people: ClassVar[tuple[str, ...]] = ()
+    """Fields that name a person, who must be known (`shared.people`)."""
+
+    def apply(self, incident: Incident, actor: Actor) -> str | None:
+        """Run the command on `incident`; what the method returns (a new follow-up's id)."""
+        return type(self).calls(incident, actor, **arguments(self))
 
 
-def _stale(current: int | None, expected: int) -> ProblemError:
-    detail = f"If-Match expected version {expected}"
-    if current is not None:
-        detail += f", but the incident is at version {current}"
-    else:
-        detail += ", but another change was recorded first"
-    return ProblemError(
-        412,
-        "version-mismatch",
-        "The incident has changed since you read it",
-        detail,
-        expected_version=expected,
-        current_version=current,
-    )
+Command = TypeVar("Command", bound=IncidentCommand)
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True)
+def command(calls: Callable[..., str | None]) -> Callable[[type[Command]], type[Command]]:
+    """Make the class a command (a frozen dataclass) that runs by calling `calls`."""
+
+    def make(cls: type[Command]) -> type[Command]:
+        made = dataclass(frozen=True, slots=True, kw_only=True)(cls)
+        made.calls = calls
+        return made
+
+    return make
+
+
+# --- running the incident ----------------------------------------------------------------
+
+
+@command(Incident.assign_role)
+class AssignRole(IncidentCommand):
+    """Assign or hand over a role."""
+
+    role: Role
+    assignee: Name
+    note: Note | None = None
+
+    people = ("assignee",)
+
+
+@command(Incident.unassign_role)
+class UnassignRole(IncidentCommand):
+    """Stand a Communications or Operations Lead down, leaving the role empty."""
+
+    role: Role
+    note: Note | None = None
+
+
+@command(Incident.edit_details)
+class EditDetails(IncidentCommand):
+    """Correct the title, description or services: only the fields in `changes`."""
+
+    changes: dict[str, Any]
+
+
+@command(Incident.change_severity)
+class ChangeSeverity(IncidentCommand):
+    """Change the severity, with the reason."""
+
+    severity: Severity
+    reason: Text
+
+
+@command(Incident.assess_impact)
+class AssessImpact(IncidentCommand):
+    """Record impact and scope."""
+
+    impact: Text
+    scope: Text
+
+
+@command(Incident.link_ticket)
+class LinkTicket(IncidentCommand):
+    """Link a support-system ticket."""
+
+    system: Name
+    key: Name
+    url: Url | None = None
+
+
+@command(Incident.post_update)
+class PostUpdate(IncidentCommand):
+    """Post an internal or customer update; a customer `final` notice after the resolution."""
+
+    audience: Audience
+    body: UpdateBody
+    kind: UpdateKind = UpdateKind.REGULAR
+
+
+@command(Incident.escalate)
+class Escalate(IncidentCommand):
+    """Escalate internally."""
+
+    target: Name
+    reason: Text
+
+
+@command(Incident.resolve)
+class ResolveIncident(IncidentCommand):
+    """Resolve the incident."""
+
+    resolution: Resolution
+    summary: Text
+    # The incident this one duplicates, found by the API from the body's `duplicate_of` key
+    # (`schemas.IncidentResolve`): the domain sees one incident.
+    duplicate_of: UUID | None = None
+    duplicate_of_reference: str | None = None
+
+
+@command(Incident.close)
+class CloseIncident(IncidentCommand):
+    """Close a resolved incident: the IC's confirmation. Takes no fields."""
+
+
+@command(Incident.reopen)
+class ReopenIncident(IncidentCommand):
+    """Reopen a resolved incident, or a closed one within the reopen window."""
+
+    reason: Text
+    # The API's `IRM_REOPEN_CLOSED_WINDOW` (`schemas.IncidentReopen`), not a body field.
+    closed_window: timedelta = REOPEN_CLOSED_WINDOW
+
+
+# --- the post-incident review ------------------------------------------------------------
+
+
+@command(Incident.start_postmortem)
+class StartPostmortem(IncidentCommand):
+    """Start the review."""
+
+    facilitator: Name
+
+
+@command(Incident.record_root_cause)
+class RecordRootCause(IncidentCommand):
+    """Record the root cause."""
+
+    text: Text
+
+
+@command(Incident.add_contributing_factor)
+class AddContributingFactor(IncidentCommand):
+    """Add a contributing factor."""
+
+    text: Text
+    category: FactorCategory
+
+
+@command(Incident.add_recommendation)
+class AddRecommendation(IncidentCommand):
+    """Add a preventive recommendation."""
+
+    text: Text
+
+
+@command(Incident.add_follow_up)
+class AddFollowUp(IncidentCommand):
+    """Add a follow-up action."""
+
+    title: Title
+    owner: Name
+    due_date: FirstDueDate
+    ticket: Name | None = None
+
+
+@command(Incident.complete_follow_up)
+class CompleteFollowUp(IncidentCommand):
+    """Complete a follow-up."""
+
+    follow_up_id: str
+    note: Note | None = None
+
+
+@command(Incident.reassign_follow_up)
+class ReassignFollowUp(IncidentCommand):
+    """Give a follow-up to someone else."""
+
+    follow_up_id: str
+    owner: Name
+
+
+@command(Incident.change_follow_up_due_date)
+class ChangeFollowUpDueDate(IncidentCommand):
+    """Move a follow-up's due date."""
+
+    follow_up_id: str
+    due_date: DueDate
+    reason: Text
+
+
+@command(Incident.publish_postmortem)
+class PublishPostmortem(IncidentCommand):
+    """Publish the review."""
+
+    no_follow_up_reason: Note | None = None
+
+
+# --- correcting the review (issue 11) ------------------------------------------------------
+
+
+@command(Incident.edit_contributing_factor)
+class EditContributingFactor(IncidentCommand):
+    """Correct a contributing factor's text or category (a field left out keeps its value)."""
+
+    factor_id: str
+    text: Text | None = None
+    category: FactorCategory | None = None
+
+
+@command(Incident.withdraw_contributing_factor)
+class WithdrawContributingFactor(IncidentCommand):
+    """Withdraw a contributing factor, with the reason."""
+
+    factor_id: str
+    reason: Text
+
+
+@command(Incident.edit_recommendation)
+class EditRecommendation(IncidentCommand):
+    """Correct a recommendation's text."""
+
+    recommendation_id: str
+    text: Text
+
+
+@command(Incident.withdraw_recommendation)
+class WithdrawRecommendation(IncidentCommand):
+    """Withdraw a recommendation, with the reason."""
+
+    recommendation_id: str
+    reason: Text
+
+
+@command(Incident.cancel_follow_up)
+class CancelFollowUp(IncidentCommand):
+    """Cancel a follow-up that is no longer needed, with the reason."""
+
+    follow_up_id: str
+    reason: Text
+
+
+@command(Incident.amend_postmortem)
+class AmendPostmortem(IncidentCommand):
+    """Reopen a published review for edits, with the reason."""
+
+    reason: Text
+
+
+# --- facts that happened outside the tool --------------------------------------------------
+
+
+@command(Incident.set_impact_window)
+class SetImpactWindow(IncidentCommand):
+    """Set or correct when the impact began and when someone noticed it (a moment left out
+    keeps its value)."""
+
+    started_at: Moment | None = None
+    detected_at: Moment | None = None
+
+
+@command(Incident.add_timeline_entry)
+class AddTimelineEntry(IncidentCommand):
+    """Record something that happened outside the tool, at the moment it happened."""
+
+    occurred_at: Moment
+    text: Text

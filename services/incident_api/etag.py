@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from services.incident_api.numbers import BIGINT_MAX, numeral_pattern
 from services.incident_api.problems import ProblemError
+
+IF_MATCH_PATTERN = rf'^[ \t]*(\*|(W/)?"*0*(0|{numeral_pattern(BIGINT_MAX)})"*)[ \t]*$'
+"""The document's pattern of what `parse_if_match` takes; anything else is 400."""
 
 
 def etag(version: int) -> str:
@@ -16,7 +20,8 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     cleaned = value.strip().removeprefix("W/").strip('"')
     # isdigit() alone also accepts characters such as "²" that int() refuses.
-    if not (cleaned.isascii() and cleaned.isdigit()):
+    # So is a number no version can be (a bigint), which the database could not compare.
+    if not (cleaned.isascii() and cleaned.isdigit()) or int(cleaned) > BIGINT_MAX:
         raise ProblemError(
             400,
             "invalid-if-match",

@@ -3,83 +3,119 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field
 
-from services.incident_api.schemas import IncidentCommandResult, Name, Text
+from services.incident_api.commands import (
+    AddContributingFactor,
+    AddFollowUp,
+    AddRecommendation,
+    AmendPostmortem,
+    CancelFollowUp,
+    ChangeFollowUpDueDate,
+    CompleteFollowUp,
+    EditContributingFactor,
+    EditRecommendation,
+    PublishPostmortem,
+    ReassignFollowUp,
+    RecordRootCause,
+    StartPostmortem,
+    WithdrawContributingFactor,
+    WithdrawRecommendation,
+)
+from services.incident_api.incident_service import CommandOutcome
+from services.incident_api.schemas import (
+    CommandBody,
+    IncidentCommandResult,
+    body_fields,
+    copied,
+)
 from shared.domain.incident import Incident
-from shared.domain.review import FactorCategory
-from shared.domain.values import TEXT_MAX_CHARS, TITLE_MAX_CHARS
 
-DueDate = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{4}-\d{2}-\d{2}$")]
-
-
-class ReviewCommand(BaseModel):
-    """Base of the review's request bodies: unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
+FOLLOW_UP = ("follow_up_id",)
+"""The path names the follow-up a command is about; its body does not."""
+FACTOR = ("factor_id",)
+"""The path names the contributing factor (by its number)."""
+RECOMMENDATION = ("recommendation_id",)
+"""The path names the recommendation (by its number)."""
 
 
-class PostmortemStart(ReviewCommand):
-    """Start the review."""
-
-    facilitator: Name
-
-
-class RootCause(ReviewCommand):
-    """Record the root cause."""
-
-    text: Text
+class PostmortemStart(CommandBody):
+    command = StartPostmortem
+    __annotations__ = body_fields(command)
 
 
-class ContributingFactor(ReviewCommand):
-    """Add a contributing factor."""
-
-    text: Text
-    category: FactorCategory
+class RootCause(CommandBody):
+    command = RecordRootCause
+    __annotations__ = body_fields(command)
 
 
-class Recommendation(ReviewCommand):
-    """Add a preventive recommendation."""
-
-    text: Text
-
-
-class FollowUpCreate(ReviewCommand):
-    """Add a follow-up action."""
-
-    title: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_CHARS)
-    ]
-    owner: Name
-    due_date: DueDate = Field(description="YYYY-MM-DD")
-    ticket: Name | None = None
+class ContributingFactor(CommandBody):
+    command = AddContributingFactor
+    __annotations__ = body_fields(command)
 
 
-class FollowUpComplete(ReviewCommand):
-    """Complete a follow-up."""
-
-    note: Annotated[str, StringConstraints(max_length=TEXT_MAX_CHARS)] | None = None
-
-
-class FollowUpReassign(ReviewCommand):
-    """Give a follow-up to someone else."""
-
-    owner: Name
+class Recommendation(CommandBody):
+    command = AddRecommendation
+    __annotations__ = body_fields(command)
 
 
-class FollowUpDueDate(ReviewCommand):
-    """Move a follow-up's due date."""
-
-    due_date: DueDate
-    reason: Text
+class FollowUpCreate(CommandBody):
+    command = AddFollowUp
+    __annotations__ = body_fields(command)
 
 
-class PostmortemPublish(ReviewCommand):
-    """Publish the review."""
+class FollowUpComplete(CommandBody):
+    command = CompleteFollowUp
+    __annotations__ = body_fields(command, path=FOLLOW_UP)
 
-    no_follow_up_reason: Annotated[str, StringConstraints(max_length=TEXT_MAX_CHARS)] | None = None
+
+class FollowUpReassign(CommandBody):
+    command = ReassignFollowUp
+    __annotations__ = body_fields(command, path=FOLLOW_UP)
+
+
+class FollowUpDueDate(CommandBody):
+    command = ChangeFollowUpDueDate
+    __annotations__ = body_fields(command, path=FOLLOW_UP)
+
+
+class PostmortemPublish(CommandBody):
+    command = PublishPostmortem
+    __annotations__ = body_fields(command)
+
+
+class ContributingFactorEdit(CommandBody):
+    """Give `text`, `category` or both; a field left out keeps its value."""
+
+    command = EditContributingFactor
+    __annotations__ = body_fields(command, path=FACTOR)
+
+
+class ContributingFactorWithdraw(CommandBody):
+    command = WithdrawContributingFactor
+    __annotations__ = body_fields(command, path=FACTOR)
+
+
+class RecommendationEdit(CommandBody):
+    command = EditRecommendation
+    __annotations__ = body_fields(command, path=RECOMMENDATION)
+
+
+class RecommendationWithdraw(CommandBody):
+    command = WithdrawRecommendation
+    __annotations__ = body_fields(command, path=RECOMMENDATION)
+
+
+class FollowUpCancel(CommandBody):
+    command = CancelFollowUp
+    __annotations__ = body_fields(command, path=FOLLOW_UP)
+
+
+class PostmortemAmend(CommandBody):
+    command = AmendPostmortem
+    __annotations__ = body_fields(command)
 
 
 class FollowUpRead(BaseModel):
@@ -90,11 +126,26 @@ class FollowUpRead(BaseModel):
     owner: str
     due_date: str
     ticket: str | None
-    status: str
+    status: str = Field(description="open, done, or cancelled (neither done nor open).")
     added_at: datetime
     completed_at: datetime | None
     completed_by: str | None
     completion_note: str | None
+    cancelled_at: datetime | None
+    cancelled_by: str | None
+    cancel_reason: str | None
+    original_due_date: str | None = Field(
+        description="The first due date; on time is measured against it."
+    )
+    due_date_changes: int = Field(description="How often the due date was moved.")
+
+
+class AmendmentRead(BaseModel):
+    """A published review reopened for edits."""
+
+    at: datetime
+    by: str
+    reason: str
 
 
 class ReviewRead(BaseModel):
@@ -106,42 +157,32 @@ class ReviewRead(BaseModel):
     facilitator: str | None
     started_at: datetime | None
     root_cause: str | None
-    contributing_factors: list[dict[str, str]]
+    contributing_factors: list[dict[str, str]] = Field(
+        description="Each with its number (`id`, for PATCH and DELETE), text and category; "
+        "withdrawn ones are left out."
+    )
     recommendations: list[str]
+    recommendation_ids: list[str] = Field(
+        description="The number of each recommendation, in the order of `recommendations`."
+    )
     follow_ups: list[FollowUpRead]
     no_follow_up_reason: str | None
-    published_at: datetime | None
+    published_at: datetime | None = Field(description="The latest publication.")
+    amendments: list[AmendmentRead]
 
     @classmethod
     def of(cls, incident: Incident) -> ReviewRead:
         """The review of an incident aggregate."""
         review = incident.review
-        return cls(
-            status=review.status,
+        return copied(
+            cls,
+            review,
             required=incident.postmortem_required,
             pending=incident.review_pending,
-            facilitator=review.facilitator,
-            started_at=review.started_at,
-            root_cause=review.root_cause,
-            contributing_factors=review.contributing_factors,
-            recommendations=review.recommendations,
             follow_ups=[
-                FollowUpRead(
-                    id=f.id,
-                    title=f.title,
-                    owner=f.owner,
-                    due_date=f.due_date,
-                    ticket=f.ticket,
-                    status="done" if f.done else "open",
-                    added_at=f.added_at,
-                    completed_at=f.completed_at,
-                    completed_by=f.completed_by,
-                    completion_note=f.completion_note,
-                )
-                for f in review.follow_ups.values()
+                copied(FollowUpRead, f, status=f.status) for f in review.follow_ups.values()
             ],
-            no_follow_up_reason=review.no_follow_up_reason,
-            published_at=review.published_at,
+            amendments=[AmendmentRead.model_validate(a) for a in review.amendments],
         )
 
 
@@ -150,6 +191,16 @@ class ReviewCommandResult(IncidentCommandResult):
 
     review: ReviewRead
     follow_up_id: str | None = None
+
+    @classmethod
+    def from_outcome(cls, outcome: CommandOutcome) -> Self:
+        """The answer to a review command; `follow_up_id` is set when it added one."""
+        return cls.of(
+            outcome.incident,
+            position=outcome.position,
+            review=ReviewRead.of(outcome.incident),
+            follow_up_id=outcome.result,
+        )
 
 
 class PostmortemRead(BaseModel):

@@ -8,15 +8,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from services.incident_api.schemas import IncidentRead, TicketRead
-from shared.readmodels.incidents import IncidentRow
-from shared.readmodels.metrics import (
-    CadenceCompliance,
+from services.incident_api.incident_metrics import (
     DurationStats,
     FollowUpMetrics,
     IncidentMetrics,
 )
-from shared.readmodels.timeline import TimelineEntry
+from services.incident_api.schemas import IncidentRead, copied
+from shared.readmodels.incidents import IncidentRow
 
 
 class IncidentView(IncidentRead):
@@ -28,7 +26,9 @@ class IncidentView(IncidentRead):
     next_customer_update_due: datetime | None
     update_overdue: bool = Field(description="Open, and the next customer update is past due.")
     postmortem_status: str = Field(description="The review: none, started or published.")
-    postmortem_required: bool = Field(description="P1 and P2 incidents need a published review.")
+    postmortem_required: bool = Field(
+        description="Incidents that were ever P1 or P2 (peak_severity) need a published review."
+    )
     review_pending: bool = Field(description="A review is required and not published yet.")
     position: int = Field(description="Log position of the incident's latest event.")
 
@@ -36,39 +36,8 @@ class IncidentView(IncidentRead):
     def from_row(cls, row: IncidentRow, *, now: datetime) -> IncidentView:
         """The view of a read-model row at time `now`."""
         due = row.next_customer_update_due
-        return cls(
-            id=row.id,
-            number=row.number,
-            reference=row.reference,
-            title=row.title,
-            description=row.description,
-            status=row.status,
-            severity=row.severity,
-            criteria=row.criteria,
-            services=row.services,
-            owner=row.owner,
-            acting_commander=row.acting_commander,
-            roles=row.roles,
-            impact=row.impact,
-            scope=row.scope,
-            tickets=[TicketRead.model_validate(t) for t in row.tickets],
-            resolution=row.resolution,
-            resolution_summary=row.resolution_summary,
-            declared_by=row.declared_by,
-            declared_at=row.declared_at,
-            updated_at=row.updated_at,
-            resolved_at=row.resolved_at,
-            closed_at=row.closed_at,
-            version=row.version,
-            ic_assigned_at=row.ic_assigned_at,
-            reopen_count=row.reopen_count,
-            last_customer_update_at=row.last_customer_update_at,
-            next_customer_update_due=due,
-            update_overdue=row.status == "open" and due is not None and due < now,
-            postmortem_status=row.postmortem_status,
-            postmortem_required=row.postmortem_required,
-            review_pending=row.review_pending,
-            position=row.position,
+        return copied(
+            cls, row, update_overdue=row.status == "open" and due is not None and due < now
         )
 
 
@@ -89,23 +58,16 @@ class TimelineEntryRead(BaseModel):
     type: str
     summary: str
     data: dict[str, Any]
-
-    @classmethod
-    def of(cls, entry: TimelineEntry) -> TimelineEntryRead:
-        """The representation of a timeline row."""
-        return cls(
-            position=entry.position,
-            version=entry.version,
-            occurred_at=entry.occurred_at,
-            actor=entry.actor,
-            type=entry.type,
-            summary=entry.summary,
-            data=entry.data,
-        )
+    added_later: bool = Field(
+        description="Something that happened outside the tool, recorded afterwards: it is "
+        "placed at occurred_at; added_at says when it was recorded, actor by whom."
+    )
+    added_at: datetime | None = Field(description="When an entry added later was recorded.")
 
 
 class TimelineRead(BaseModel):
-    """An incident's timeline, oldest first."""
+    """An incident's timeline in the order things happened: the events in the order they
+    were recorded, with entries added later placed at their occurred_at."""
 
     incident_id: UUID
     reference: str
@@ -138,15 +100,6 @@ class CadenceRead(BaseModel):
     within_cadence: int
     ratio: float | None
 
-    @classmethod
-    def of(cls, compliance: CadenceCompliance) -> CadenceRead:
-        """From computed compliance."""
-        return cls(
-            intervals=compliance.intervals,
-            within_cadence=compliance.within_cadence,
-            ratio=compliance.ratio,
-        )
-
 
 class FollowUpMetricsRead(BaseModel):
     """Follow-up actions of the incidents in the window."""
@@ -158,19 +111,7 @@ class FollowUpMetricsRead(BaseModel):
     open: int
     overdue: int
     median_days_to_complete: float | None
-
-    @classmethod
-    def of(cls, metrics: FollowUpMetrics) -> FollowUpMetricsRead:
-        """From computed follow-up metrics."""
-        return cls(
-            total=metrics.total,
-            completed=metrics.completed,
-            completed_on_time=metrics.completed_on_time,
-            on_time_ratio=metrics.on_time_ratio,
-            open=metrics.open,
-            overdue=metrics.overdue,
-            median_days_to_complete=metrics.median_days_to_complete,
-        )
+    cancelled: int = Field(description="Cancelled: neither completed nor open.")
 
 
 class MetricsRead(BaseModel):
@@ -179,12 +120,19 @@ class MetricsRead(BaseModel):
     since: datetime
     until: datetime
     severity: str | None
+    severity_basis: str = Field(description="peak or current: what severity and by_severity use.")
     incidents: int
     by_severity: dict[str, int]
     by_status: dict[str, int]
     time_to_acknowledge: DurationRead
     time_to_resolve: DurationRead
     time_to_close: DurationRead
+    time_to_detect: DurationRead = Field(
+        description="From when the impact began to when someone noticed (both known)."
+    )
+    time_to_declare: DurationRead = Field(
+        description="From when someone noticed to the declaration (detection known)."
+    )
     update_cadence: CadenceRead
     reopens: int
     reopened_incidents: int
@@ -201,26 +149,25 @@ class MetricsRead(BaseModel):
         since: datetime,
         until: datetime,
         severity: str | None,
+        severity_basis: str,
         follow_ups: FollowUpMetrics,
         by_service: dict[str, int],
         by_factor_category: dict[str, int],
     ) -> MetricsRead:
         """From computed metrics and the window they cover."""
-        return cls(
+        return copied(
+            cls,
+            metrics,
             since=since,
             until=until,
             severity=severity,
-            incidents=metrics.incidents,
-            by_severity=metrics.by_severity,
-            by_status=metrics.by_status,
+            severity_basis=severity_basis,
             time_to_acknowledge=DurationRead.of(metrics.time_to_acknowledge),
             time_to_resolve=DurationRead.of(metrics.time_to_resolve),
             time_to_close=DurationRead.of(metrics.time_to_close),
-            update_cadence=CadenceRead.of(metrics.update_cadence),
-            reopens=metrics.reopens,
-            reopened_incidents=metrics.reopened_incidents,
-            reviews_pending=metrics.reviews_pending,
-            follow_ups=FollowUpMetricsRead.of(follow_ups),
+            time_to_detect=DurationRead.of(metrics.time_to_detect),
+            time_to_declare=DurationRead.of(metrics.time_to_declare),
+            follow_ups=follow_ups,
             by_service=by_service,
             by_factor_category=by_factor_category,
         )

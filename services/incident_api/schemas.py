@@ -1,119 +1,210 @@
 """Request and response bodies of the incident API.
 
 Requests forbid unknown fields, so a typo is an error rather than a silently dropped value.
-The domain checks the same rules again; these models exist to name the offending field early.
+The domain checks the same rules again; the bodies exist to name the offending field early.
+Each request body is made from its command (`commands`), which holds the only field list.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Collection
 from datetime import datetime
-from typing import Annotated, Any
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    Self,
+    TypeVar,
+    get_type_hints,
+)
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.domain.incident import Incident
-from shared.domain.values import (
-    NAME_MAX_CHARS,
-    TEXT_MAX_CHARS,
-    TITLE_MAX_CHARS,
-    UPDATE_BODY_MAX_CHARS,
-    Audience,
-    Criterion,
-    Resolution,
-    Role,
-    Severity,
+from services.incident_api.command_fields import Note, ServiceNames, Text, Title
+from services.incident_api.commands import (
+    AddTimelineEntry,
+    AssessImpact,
+    AssignRole,
+    ChangeSeverity,
+    CloseIncident,
+    DeclareIncident,
+    EditDetails,
+    Escalate,
+    LinkTicket,
+    PostUpdate,
+    ReopenIncident,
+    ResolveIncident,
+    SetImpactWindow,
+    UnassignRole,
 )
+from services.incident_api.incident_service import CommandOutcome
+from services.incident_api.references import INCIDENT_KEY_PATTERN, other_incident
+from shared.domain.incident import Incident
+from shared.domain.values import Resolution
 
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_CHARS)
-]
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX_CHARS)
-]
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    from services.incident_api.deps import Services
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
-class Command(BaseModel):
-    """Base of every request body: unknown fields are refused."""
+class CommandBody(BaseModel):
+    """Base of every request body: unknown fields are refused.
+
+    A body names its `command` and takes the command's fields (`body_fields`) and docstring,
+    so each field list, with its types and limits, is written once: on the command.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    command: ClassVar[type[Any]]
 
-class IncidentCreate(Command):
-    """Declare an incident."""
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__doc__ is None:
+            cls.__doc__ = cls.command.__doc__
 
-    title: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_CHARS)
-    ]
-    description: Annotated[str, StringConstraints(max_length=TEXT_MAX_CHARS)] | None = None
-    criteria: Annotated[list[Criterion], Field(min_length=1)]
-    severity: Severity | None = None
-    services: Annotated[list[Name], Field(max_length=100)] = []
-    owner: Name | None = None
+    def to_command(self, **path: str) -> Any:
+        """The command, from this body's fields and those in the request's path."""
+        return self.command(**dict(self), **path)
 
-
-class RoleAssign(Command):
-    """Assign or hand over a role."""
-
-    role: Role
-    assignee: Name
-    note: Annotated[str, StringConstraints(max_length=TEXT_MAX_CHARS)] | None = None
+    async def command_for(self, services: Services, **path: str) -> Any:
+        """The command, once what the body names is looked up (`to_command`, unless a body
+        names another incident)."""
+        return self.to_command(**path)
 
 
-class SeverityChange(Command):
-    """Change the severity, with the reason."""
-
-    severity: Severity
-    reason: Text
-
-
-class ImpactAssess(Command):
-    """Record impact and scope."""
-
-    impact: Text
-    scope: Text
-
-
-class TicketLink(Command):
-    """Link a support-system ticket."""
-
-    system: Name
-    key: Name
-    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)] | None = None
+def body_fields(command: type[DataclassInstance], *, path: Collection[str] = ()) -> dict[str, Any]:
+    """The annotations of a request body for `command`: its fields but those the path gives."""
+    hints = get_type_hints(command, include_extras=True)
+    annotations: dict[str, Any] = {}
+    for field in dataclasses.fields(command):
+        if field.name in path:
+            continue
+        annotation = hints[field.name]
+        if field.default_factory is not dataclasses.MISSING:
+            annotation = Annotated[annotation, Field(default=field.default_factory())]
+        elif field.default is not dataclasses.MISSING:
+            annotation = Annotated[annotation, Field(default=field.default)]
+        annotations[field.name] = annotation
+    return annotations
 
 
-class UpdatePost(Command):
-    """Post an internal or customer update."""
-
-    audience: Audience
-    body: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=UPDATE_BODY_MAX_CHARS),
-    ]
+class IncidentCreate(CommandBody):
+    command = DeclareIncident
+    __annotations__ = body_fields(command)
 
 
-class EscalationCreate(Command):
-    """Escalate internally."""
-
-    target: Name
-    reason: Text
+class RoleAssign(CommandBody):
+    command = AssignRole
+    __annotations__ = body_fields(command)
 
 
-class IncidentResolve(Command):
-    """Resolve the incident."""
+class RoleUnassign(CommandBody):
+    command = UnassignRole
+    __annotations__ = body_fields(command, path={"role"})
 
+
+class DetailsEdit(CommandBody):
+    """Correct any of the title, the description (null clears it) and the services; a field
+    left out stays as it is."""
+
+    command = EditDetails
+    title: Title | None = None
+    description: Note | None = None
+    services: ServiceNames | None = None
+
+    def to_command(self, **path: str) -> Any:
+        """The edit of exactly the fields the body names."""
+        return EditDetails(changes={name: getattr(self, name) for name in self.model_fields_set})
+
+
+class SeverityChange(CommandBody):
+    command = ChangeSeverity
+    __annotations__ = body_fields(command)
+
+
+class ImpactAssess(CommandBody):
+    command = AssessImpact
+    __annotations__ = body_fields(command)
+
+
+class TicketLink(CommandBody):
+    command = LinkTicket
+    __annotations__ = body_fields(command)
+
+
+class UpdatePost(CommandBody):
+    command = PostUpdate
+    __annotations__ = body_fields(command)
+
+
+class EscalationCreate(CommandBody):
+    command = Escalate
+    __annotations__ = body_fields(command)
+
+
+IncidentRef = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=INCIDENT_KEY_PATTERN),
+    Field(examples=["INC-7"]),
+]
+"""Another incident, by its id (a UUID) or its reference, `INC-<number>` in any case."""
+
+
+class IncidentResolve(CommandBody):
+    """Resolve the incident. A `duplicate` names the incident it duplicates in
+    `duplicate_of`, by reference or id; no other resolution takes it."""
+
+    command = ResolveIncident
     resolution: Resolution
     summary: Text
+    duplicate_of: IncidentRef | None = None
+
+    async def command_for(self, services: Services, **path: str) -> Any:
+        """The command, with the id and reference of the incident `duplicate_of` names."""
+        if self.duplicate_of is None:
+            return ResolveIncident(resolution=self.resolution, summary=self.summary)
+        duplicate_of, reference = await other_incident(services, "duplicate_of", self.duplicate_of)
+        return ResolveIncident(
+            resolution=self.resolution,
+            summary=self.summary,
+            duplicate_of=duplicate_of,
+            duplicate_of_reference=reference,
+        )
 
 
-class IncidentClose(Command):
-    """Close a resolved incident: the IC's confirmation. Takes no fields."""
+class IncidentClose(CommandBody):
+    command = CloseIncident
+    __annotations__ = body_fields(command)
 
 
-class IncidentReopen(Command):
-    """Reopen a resolved incident."""
+class IncidentReopen(CommandBody):
+    """Reopen a resolved incident, because the fix did not hold; or a closed one, within
+    `IRM_REOPEN_CLOSED_WINDOW` of its closing (the IC of record or an admin)."""
 
+    command = ReopenIncident
     reason: Text
+
+    async def command_for(self, services: Services, **path: str) -> Any:
+        """The command, with this API's reopen window for a closed incident."""
+        return ReopenIncident(reason=self.reason, closed_window=services.reopen_closed_window)
+
+
+class ImpactWindowChange(CommandBody):
+    command = SetImpactWindow
+    __annotations__ = body_fields(command)
+
+
+class TimelineEntryCreate(CommandBody):
+    command = AddTimelineEntry
+    __annotations__ = body_fields(command)
 
 
 class TicketRead(BaseModel):
@@ -122,6 +213,31 @@ class TicketRead(BaseModel):
     system: str
     key: str
     url: str | None
+
+
+class LinkRead(BaseModel):
+    """A link to another incident, as this incident records it."""
+
+    other_id: UUID
+    other_reference: str = Field(description="INC-<number> of the other incident.")
+    relation: Literal["related", "caused_by", "duplicate_of"]
+    direction: Literal["to", "from"] = Field(
+        description='"to": this incident <relation> the other; "from": the other <relation> '
+        "this incident."
+    )
+
+
+class LinkCreate(BaseModel):
+    """Link this incident to another: this incident <relation> `incident`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident: str = Field(
+        pattern=INCIDENT_KEY_PATTERN,
+        description="The other incident, by reference (INC-7) or id.",
+        examples=["INC-7"],
+    )
+    relation: Literal["related", "caused_by", "duplicate_of"]
 
 
 class IncidentRead(BaseModel):
@@ -134,6 +250,9 @@ class IncidentRead(BaseModel):
     description: str | None
     status: str
     severity: str | None
+    peak_severity: str | None = Field(
+        description="The highest severity the incident has had; the review rules follow it."
+    )
     criteria: list[str]
     services: list[str]
     owner: str
@@ -149,35 +268,20 @@ class IncidentRead(BaseModel):
     updated_at: datetime
     resolved_at: datetime | None
     closed_at: datetime | None
+    started_at: datetime | None = Field(description="When the impact began, where known.")
+    detected_at: datetime | None = Field(description="When someone noticed it, where known.")
     version: int
+    links: list[LinkRead] = Field(description="Links to other incidents, both directions.")
 
     @classmethod
-    def of(cls, incident: Incident) -> IncidentRead:
-        """The representation of an aggregate."""
-        return cls(
-            id=incident.id,
-            number=incident.number,
-            reference=incident.display_id,
-            title=incident.title,
-            description=incident.description,
-            status=incident.status,
-            severity=incident.severity,
-            criteria=incident.criteria,
-            services=incident.services,
-            owner=incident.owner,
-            acting_commander=incident.acting_commander,
-            roles=incident.roles,
-            impact=incident.impact,
-            scope=incident.scope,
-            tickets=[TicketRead.model_validate(t) for t in incident.tickets],
-            resolution=incident.resolution,
-            resolution_summary=incident.resolution_summary,
-            declared_by=incident.declared_by,
+    def of(cls, incident: Incident, **more: Any) -> Self:
+        """The representation of an aggregate (with the fields a subclass adds in `more`)."""
+        return copied(
+            cls,
+            incident,
             declared_at=incident.created_on,
             updated_at=incident.modified_on,
-            resolved_at=incident.resolved_at,
-            closed_at=incident.closed_at,
-            version=incident.version,
+            **more,
         )
 
 
@@ -185,6 +289,11 @@ class IncidentCommandResult(IncidentRead):
     """The state after a command, with the log position of the command's last event."""
 
     position: int = Field(description="Pass as min_position to read your own write.")
+
+    @classmethod
+    def from_outcome(cls, outcome: CommandOutcome) -> Self:
+        """The answer to a command."""
+        return cls.of(outcome.incident, position=outcome.position)
 
 
 class EventRead(BaseModel):
@@ -202,3 +311,17 @@ class EventList(BaseModel):
     """An incident's events in order."""
 
     items: list[EventRead]
+
+
+def copied(model: type[Model], source: object, **values: Any) -> Model:
+    """A `model` whose fields are the same-named attributes of `source`, but those in `values`.
+
+    A field whose type is a model is copied the same way from the object in that attribute.
+    """
+    return model.model_validate(
+        {
+            name: values[name] if name in values else getattr(source, name)
+            for name in model.model_fields
+        },
+        from_attributes=True,
+    )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.incident_api.numbers import BIGINT_MAX
+from services.incident_api.plain_text import PLAIN_TEXT
+from services.incident_api.schemas import copied
 from shared.domain.values import Severity
 from shared.webhooks.deliveries import DeliveryRecord
 from shared.webhooks.subscriptions import Subscription, valid_pattern
@@ -20,8 +23,12 @@ def _pattern(value: str) -> str:
 
 
 EventPattern = Annotated[str, AfterValidator(_pattern)]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
-Description = Annotated[str, StringConstraints(max_length=1_000)]
+Url = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000), PLAIN_TEXT
+]
+Description = Annotated[str, StringConstraints(max_length=1_000), PLAIN_TEXT]
+
+EXAMPLE_WEBHOOK_URL = "https://203.0.113.10/hooks/irm"
 
 
 class SubscriptionCreate(BaseModel):
@@ -29,7 +36,9 @@ class SubscriptionCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: Url
+    # A documentation address (RFC 5737), which the URL guard refuses unless allowed (.ci/fuzz
+    # allows it, so that its fuzzer can create subscriptions and test what takes one).
+    url: Annotated[Url, Field(examples=[EXAMPLE_WEBHOOK_URL])]
     event_types: Annotated[list[EventPattern], Field(max_length=50)] = ["incident.*"]
     severities: Annotated[list[Severity], Field(max_length=4)] = []
     description: Description | None = None
@@ -51,7 +60,7 @@ class ReplayRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    from_position: Annotated[int, Field(ge=1)]
+    from_position: Annotated[int, Field(ge=1, le=BIGINT_MAX)]
     max_events: Annotated[int, Field(ge=1, le=100_000)] = 10_000
 
 
@@ -70,20 +79,9 @@ class SubscriptionRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, subscription: Subscription) -> SubscriptionRead:
-        """From a stored subscription."""
-        return cls(
-            id=subscription.id,
-            url=subscription.url,
-            event_types=subscription.event_types,
-            severities=subscription.severities,
-            description=subscription.description,
-            status=subscription.status,
-            disabled_reason=subscription.disabled_reason,
-            created_by=subscription.created_by,
-            created_at=subscription.created_at,
-            updated_at=subscription.updated_at,
-        )
+    def of(cls, subscription: Subscription, **more: Any) -> Self:
+        """From a stored subscription (with the fields a subclass adds in `more`)."""
+        return copied(cls, subscription, **more)
 
 
 class SubscriptionCreated(SubscriptionRead):
@@ -137,25 +135,7 @@ class DeliveryRead(BaseModel):
     @classmethod
     def of(cls, record: DeliveryRecord) -> DeliveryRead:
         """From a stored delivery."""
-        return cls(
-            id=record.id,
-            message_id=record.message_id,
-            incident_id=record.incident_id,
-            position=record.position,
-            event_version=record.event_version,
-            event_type=record.event_type,
-            cause=record.cause,
-            status=record.status,
-            attempts=record.attempts,
-            next_attempt_at=record.next_attempt_at,
-            last_status_code=record.last_status_code,
-            last_error=record.last_error,
-            created_at=record.created_at,
-            completed_at=record.completed_at,
-            attempt_log=[
-                AttemptRead.model_validate(a, from_attributes=True) for a in record.attempt_log
-            ],
-        )
+        return copied(cls, record)
 
 
 class DeliveryPage(BaseModel):

@@ -1,9 +1,15 @@
 """Follow the log and queue deliveries: each batch queues its deliveries, updates the
-notifier's incident facts and moves the tracked position in one transaction."""
+notifier's incident facts and moves the tracked position in one transaction.
+
+As in the projector, an event already in the log that cannot be handled never stops the
+queueing: a batch that fails for a reason about its events (`shared.tracking.parkable`) is
+handled again one event at a time, and an event that still fails is parked and passed.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Final
@@ -13,8 +19,9 @@ import asyncpg
 
 from shared.background import uninterrupted
 from shared.eventstore.store import RecordedEvent
+from shared.readmodels.tables import storable
 from shared.subscription import LogFollower
-from shared.tracking import lock_tracking, set_tracking, tracked_position
+from shared.tracking import lock_unhandled, park_event, parkable, set_tracking, tracked_position
 from shared.webhooks.deliveries import NewDelivery, deliveries_for, queue_deliveries
 from shared.webhooks.facts import IncidentFacts, facts_after
 from shared.webhooks.subscriptions import queueing_subscriptions
@@ -38,24 +45,73 @@ class Enqueuer:
     async def handle(self, batch: Sequence[RecordedEvent]) -> int:
         """Queue a batch exactly once; returns the tracked position afterwards. Once started,
         a batch is finished even if the notifier is being cancelled."""
-        return await uninterrupted(self._queue(batch))
+        try:
+            return await uninterrupted(self._queue(batch))
+        except Exception as error:
+            if not parkable(error):
+                raise
+            log.warning(
+                "notifier: a batch of %d events failed (%r); queueing it one event at a time",
+                len(batch),
+                error,
+            )
+        return await uninterrupted(self._queue_one_by_one(batch))
 
     async def _queue(self, batch: Sequence[RecordedEvent]) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
-            tracked = await lock_tracking(conn, NOTIFIER_NAME)
-            fresh = [e for e in batch if e.position > tracked]
+            tracked, fresh = await lock_unhandled(conn, NOTIFIER_NAME, batch)
             if not fresh:
                 return tracked
             facts = await _load_facts(conn, {e.originator_id for e in fresh})
             subscriptions = await queueing_subscriptions(conn)
             queued: list[NewDelivery] = []
             for recorded in fresh:
-                after = facts_after(facts.get(recorded.originator_id), recorded)
+                after = _facts_after(facts.get(recorded.originator_id), recorded)
                 facts[recorded.originator_id] = after
                 queued += deliveries_for(recorded, after, subscriptions, cause="live")
             await _store_facts(conn, facts)
             await queue_deliveries(conn, queued)
             await set_tracking(conn, NOTIFIER_NAME, fresh[-1].position)
+        if queued:
+            self._wake.set()
+        return fresh[-1].position
+
+    async def _queue_one_by_one(self, batch: Sequence[RecordedEvent]) -> int:
+        """Each event in a savepoint: one that fails for a reason about it is parked."""
+        parked: list[tuple[RecordedEvent, Exception]] = []
+        queued = False
+        async with self._pool.acquire() as conn, conn.transaction():
+            tracked, fresh = await lock_unhandled(conn, NOTIFIER_NAME, batch)
+            if not fresh:
+                return tracked
+            facts = await _load_facts(conn, {e.originator_id for e in fresh})
+            subscriptions = await queueing_subscriptions(conn)
+            for recorded in fresh:
+                incident_id = recorded.originator_id
+                try:
+                    async with conn.transaction():
+                        after = _facts_after(facts.get(incident_id), recorded)
+                        deliveries = deliveries_for(recorded, after, subscriptions, cause="live")
+                        await _store_facts(conn, {incident_id: after})
+                        await queue_deliveries(conn, deliveries)
+                except Exception as error:
+                    if not parkable(error):
+                        raise
+                    await park_event(conn, NOTIFIER_NAME, recorded, error)
+                    parked.append((recorded, error))
+                    continue
+                facts[incident_id] = after
+                queued = queued or bool(deliveries)
+            await set_tracking(conn, NOTIFIER_NAME, fresh[-1].position)
+        for event, why in parked:
+            log.error(
+                "notifier parked the event at position %s (%s, version %s of incident %s): %r",
+                event.position,
+                event.event.TOPIC,
+                event.version,
+                event.originator_id,
+                why,
+            )
         if queued:
             self._wake.set()
         return fresh[-1].position
@@ -68,6 +124,17 @@ class Enqueuer:
             tracked = await self.handle(batch)
             if tracked > batch[-1].position:
                 follower.seek(tracked)
+
+
+def _facts_after(facts: IncidentFacts | None, recorded: RecordedEvent) -> IncidentFacts:
+    """The facts after one more event, with their text as the facts table keeps it
+    (`storable`), so every message tells the same title whether its facts were just folded
+    or read back."""
+    after = facts_after(facts, recorded)
+    title, severity = storable(after.title), storable(after.severity)
+    if title is after.title and severity is after.severity:
+        return after
+    return dataclasses.replace(after, title=title, severity=severity)
 
 
 async def _load_facts(conn: asyncpg.Connection, ids: set[UUID]) -> dict[UUID, IncidentFacts]:

@@ -1,62 +1,101 @@
-"""Running the notifier: queueing, sending and reminders, as `irm notifier` or in `irm serve`."""
+"""Running the notifier: queueing, sending and reminders, as `irm notifier` or in `irm serve`.
+
+Every replica sends: deliveries are shared through their leases. The parts that must run once
+(queueing the log's events as deliveries, and the overdue-update reminder scan) run only on the
+replica that holds the notifier's once-only advisory lock; the others wait on standby for it
+(`shared.active_standby`, the projector's pattern).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from contextlib import AbstractAsyncContextManager
-
-import httpx
+from typing import Final
 
 from services.notifier.enqueuer import Enqueuer
+from services.notifier.origin_pools import OriginClients, OriginSenders
 from services.notifier.reminders import Reminders
 from services.notifier.sender import Sender
 from services.notifier.settings import NotifierSettings
+from shared.active_standby import Replica, while_active
 from shared.background import in_background, run_forever
 from shared.database import Database
 from shared.eventstore.mapper import build_mapper
 from shared.eventstore.repository import IncidentRepository
 from shared.eventstore.store import EventStore
-from shared.subscription import LogFollower
-from shared.webhooks.guarded_transport import GuardedTransport
+from shared.follower_health import health_served
+from shared.follower_process import follow_log
+
+# The lock's name: replicas log `notifier once-only active` / `notifier once-only standby`.
+ONCE_ONLY: Final = "notifier once-only"
 
 
 async def run_notifier(database: Database, settings: NotifierSettings) -> None:
-    """Queue, send and remind until cancelled; each part restarts after a failure."""
+    """Send, and queue and remind while this replica holds the once-only lock, until
+    cancelled; each part restarts after a failure. Serves /readyz when
+    `notifier_health_port` is set."""
     store = EventStore(database.pool, build_mapper(), lock_timeout_ms=settings.lock_timeout_ms)
     repository = IncidentRepository(store, snapshot_interval=settings.snapshot_interval)
     wake = asyncio.Event()
     enqueuer = Enqueuer(database.pool, wake=wake)
-    limits = httpx.Limits(max_connections=settings.webhook_max_in_flight)
-    async with httpx.AsyncClient(
-        transport=GuardedTransport(settings.allowlist(), limits=limits),
-        timeout=settings.webhook_timeout,
-        follow_redirects=False,
-        trust_env=False,
-    ) as client:
-        sender = Sender(database.pool, client, settings, wake=wake)
-        reminders = Reminders(
-            database.pool,
-            repository,
-            settings.cadence(),
-            scan_seconds=settings.reminder_scan_seconds,
-        )
+    clients = origin_senders(settings)
+    reminders = Reminders(
+        database.pool,
+        repository,
+        settings.cadence(),
+        scan_seconds=settings.reminder_scan_seconds,
+    )
 
-        async def follow() -> None:
-            follower = LogFollower(
-                database.url,
-                store,
-                batch_size=settings.notifier_batch_size,
-                idle_timeout=settings.notifier_idle_timeout,
+    async def once_only() -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(
+                follow_log(
+                    "notifier queueing",
+                    database,
+                    store,
+                    enqueuer,
+                    batch_size=settings.notifier_batch_size,
+                    idle_timeout=settings.notifier_idle_timeout,
+                )
             )
-            await enqueuer.run(follower)
+            group.create_task(run_forever("notifier reminders", reminders.run))
 
+    replica = Replica(ONCE_ONLY)
+    try:
+        sender = Sender(database.pool, clients, settings, wake=wake)
         try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(run_forever("notifier queueing", follow))
+            async with (
+                health_served(
+                    settings.notifier_health_host,
+                    settings.notifier_health_port,
+                    database.pool,
+                    replica,
+                ),
+                asyncio.TaskGroup() as group,
+            ):
                 group.create_task(run_forever("notifier sending", sender.run))
-                group.create_task(run_forever("notifier reminders", reminders.run))
+                group.create_task(while_active(ONCE_ONLY, database.url, once_only, replica=replica))
         finally:
             await repository.drain()
+    finally:
+        await clients.aclose()
+
+
+def origin_senders(settings: NotifierSettings) -> OriginSenders:
+    """The notifier's per-origin pools, on the HTTP client the settings name."""
+    if settings.webhook_http_client == "aiohttp":
+        from services.notifier.aiohttp_pools import AiohttpOriginClients  # only when chosen
+
+        return AiohttpOriginClients(
+            settings.allowlist(),
+            connections=settings.webhook_max_in_flight_per_subscription,
+            timeout=settings.webhook_timeout,
+        )
+    return OriginClients(
+        settings.allowlist(),
+        connections=settings.webhook_max_in_flight_per_subscription,
+        timeout=settings.webhook_timeout,
+    )
 
 
 def notifier_running(

@@ -1,7 +1,8 @@
 """Send queued deliveries: at least once, in order per incident and subscription, with retries.
 
 A delivery is claimed by leasing it (so a crashed notifier's claims expire and are retried),
-sent, and its outcome and attempt are written in one statement. Only the oldest pending
+sent, and its outcome and attempt are written in one statement, with those of the other
+sends that finished at the same moment (`outcomes.py`). Only the oldest pending
 delivery of each (subscription, incident) can be claimed, so event N+1 waits until event N
 has succeeded or been given up. Each subscription has its own bound on deliveries in flight,
 so a slow or dead receiver never takes the slots of the others.
@@ -10,6 +11,7 @@ so a slow or dead receiver never takes the slots of the others.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -22,20 +24,23 @@ from typing import Final
 from uuid import UUID
 
 import asyncpg
-import httpx
 
+from services.notifier.origin_pools import Answer, OriginSenders, SendFailedError
+from services.notifier.outcomes import AttemptOutcome, OutcomeBatcher, record_outcomes
 from services.notifier.settings import NotifierSettings
 from shared.webhooks.message import CONTENT_TYPE, sign
-from shared.webhooks.subscriptions import set_status, signing_secrets
+from shared.webhooks.subscriptions import set_status
 from shared.webhooks.url_guard import UnsafeUrlError, check_url
 
 log = logging.getLogger(__name__)
 
 _MAX_RETRY_AFTER: Final = timedelta(hours=24)
-_MAX_RESPONSE_BYTES: Final = 64 * 1024
 _IDLE_POLL_SECONDS: Final = 0.5
 _LEASE_MARGIN: Final = timedelta(seconds=5)
+_SWEEP_SECONDS: Final = 30.0  # how often pools unused for a while are closed
 
+# Choose the due deliveries the free slots allow (the head of each incident and subscription,
+# within each subscription's bound), lease them, and read their signing secrets: one statement.
 _CLAIM: Final = """
 WITH heads AS (
     SELECT DISTINCT ON (subscription_id, incident_id)
@@ -52,19 +57,20 @@ WITH heads AS (
     LEFT JOIN unnest($3::uuid[], $4::int[]) AS busy (subscription_id, in_flight)
            ON busy.subscription_id = h.subscription_id
     WHERE h.next_attempt_at <= now() AND (h.leased_until IS NULL OR h.leased_until < now())
+), chosen AS (
+    SELECT id FROM ready WHERE rank <= free ORDER BY seq LIMIT $1
 )
-SELECT id FROM ready WHERE rank <= free ORDER BY seq LIMIT $1
-"""
-
-_LEASE: Final = """
 UPDATE irm_deliveries d
-SET leased_until = now() + $2::interval, attempts = d.attempts + 1
-FROM irm_subscriptions s
-WHERE d.id = any($1::uuid[]) AND s.id = d.subscription_id AND d.status = 'pending'
+SET leased_until = now() + $5::interval, attempts = d.attempts + 1
+FROM irm_subscriptions s, chosen
+WHERE d.id = chosen.id AND s.id = d.subscription_id AND d.status = 'pending'
   AND (d.leased_until IS NULL OR d.leased_until < now())
-RETURNING d.id, d.subscription_id, d.message_id, d.body, d.attempts, s.url
+RETURNING d.id, d.subscription_id, d.message_id, d.body, d.attempts, s.url,
+    array(SELECT k.secret FROM irm_subscription_secrets k
+          WHERE k.subscription_id = d.subscription_id
+            AND (k.expires_at IS NULL OR k.expires_at > now())
+          ORDER BY k.created_at DESC) AS secrets
 """
-
 
 # Deliveries whose sends were cut short by a shutdown, unless their outcome got recorded
 # (which clears the lease) or another notifier has leased them since (which counted another
@@ -77,24 +83,6 @@ WHERE d.id = ours.id AND d.attempts = ours.attempts
 """
 _HAND_BACK_SECONDS: Final = 5.0
 
-# An attempt and the delivery's new state in one statement (its own transaction): `status`
-# 'pending' schedules the next try after `retry_in`, 'succeeded' or 'failed' completes it.
-_RECORD: Final = """
-WITH attempt AS (
-    INSERT INTO irm_delivery_attempts
-        (delivery_id, attempt, started_at, status_code, latency_ms, error)
-    VALUES ($1, $2, $3, $4, $5, $6)
-    ON CONFLICT DO NOTHING
-)
-UPDATE irm_deliveries SET
-    status = $7,
-    completed_at = CASE WHEN $7 = 'pending' THEN NULL ELSE now() END,
-    next_attempt_at = CASE WHEN $7 = 'pending' THEN now() + $8::interval
-                           ELSE next_attempt_at END,
-    leased_until = NULL, last_status_code = $4, last_error = $6
-WHERE id = $1
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
@@ -106,6 +94,7 @@ class Claimed:
     body: bytes
     attempt: int
     url: str
+    secrets: list[str]  # read with the lease: the newest first, then any still in grace
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,13 +117,14 @@ class Sender:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        client: httpx.AsyncClient,
+        clients: OriginSenders,
         settings: NotifierSettings,
         *,
         wake: asyncio.Event,
     ) -> None:
         self._pool = pool
-        self._client = client
+        self._clients = clients
+        self._outcomes = OutcomeBatcher(pool)
         self._wake = wake
         self._schedule = settings.retry_schedule()
         self._allowlist = settings.allowlist()
@@ -145,6 +135,7 @@ class Sender:
         # recording the outcome. A notifier killed mid-send holds its claims no longer.
         self._lease = timedelta(seconds=settings.webhook_timeout) + _LEASE_MARGIN
         self._in_flight: Counter[UUID] = Counter()
+        self._next_sweep = time.monotonic() + _SWEEP_SECONDS
         self._tasks: dict[asyncio.Task[None], Claimed] = {}  # each send and its delivery
 
     async def run(self) -> None:
@@ -156,6 +147,7 @@ class Sender:
                 claimed = await self.claim()
                 for delivery in claimed:
                     self._start(delivery)
+                await self._close_idle_pools()
                 if not claimed:
                     # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
                     # cancellation that lands as the event is set, and the notifier never stops.
@@ -170,6 +162,13 @@ class Sender:
                 # Let the cancelled sends end first: one may be recording its outcome.
                 await asyncio.wait(sending, timeout=_HAND_BACK_SECONDS)
                 await self._hand_back(list(sending.values()))
+
+    async def _close_idle_pools(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + _SWEEP_SECONDS
+        await self._clients.close_idle({s for s, n in self._in_flight.items() if n > 0})
 
     async def _hand_back(self, deliveries: list[Claimed]) -> None:
         # An attempt cut short is not counted (it may still have reached the receiver, which
@@ -190,16 +189,16 @@ class Sender:
         if free <= 0:
             return []
         busy = [(s, n) for s, n in self._in_flight.items() if n > 0]
-        ids = await self._pool.fetch(
+        # Chosen and leased in one statement: the lease re-checks each row, so a delivery
+        # another notifier leased meanwhile is skipped, as with a separate UPDATE.
+        records = await self._pool.fetch(
             _CLAIM,
             free,
             self._per_subscription,
             [s for s, _ in busy],
             [n for _, n in busy],
+            self._lease,
         )
-        if not ids:
-            return []
-        records = await self._pool.fetch(_LEASE, [r["id"] for r in ids], self._lease)
         return [
             Claimed(
                 id=r["id"],
@@ -208,6 +207,7 @@ class Sender:
                 body=bytes(r["body"]),
                 attempt=r["attempts"],
                 url=r["url"],
+                secrets=list(r["secrets"]),
             )
             for r in records
         ]
@@ -237,13 +237,12 @@ class Sender:
 
     async def _attempt(self, delivery: Claimed) -> Outcome:
         try:
-            secrets = await signing_secrets(self._pool, delivery.subscription_id)
-            # The whole exchange within the timeout: httpx's own timeouts bound each read and
+            # The whole exchange within the timeout: the client's own timeouts bound each read and
             # write, so a receiver dribbling out its answer would outlast them (and the lease).
             async with asyncio.timeout(self._timeout):
                 await check_url(delivery.url, self._allowlist)
                 timestamp = datetime.now(tz=UTC)
-                signature = sign(delivery.message_id, timestamp, delivery.body, secrets)
+                signature = sign(delivery.message_id, timestamp, delivery.body, delivery.secrets)
                 headers = {
                     "content-type": CONTENT_TYPE,
                     "webhook-id": delivery.message_id,
@@ -251,48 +250,46 @@ class Sender:
                     "webhook-signature": signature,
                     "user-agent": "irm-notifier/0.1",
                 }
-                async with self._client.stream(
-                    "POST", delivery.url, content=delivery.body, headers=headers
-                ) as response:
-                    code = response.status_code
-                    retry_after = _retry_after(response) if code in (429, 503) else None
-                    await _drain(response)
-                    return Outcome(status_code=code, error=None, retry_after=retry_after)
+                answer = await self._clients.post(
+                    delivery.subscription_id, delivery.url, delivery.body, headers
+                )
+                code = answer.status_code
+                retry_after = _retry_after(answer) if code in (429, 503) else None
+                return Outcome(status_code=code, error=None, retry_after=retry_after)
         except UnsafeUrlError as error:
             return Outcome(
                 status_code=None, error=f"refused by the URL guard: {error}", retry_after=None
             )
-        except (TimeoutError, httpx.TimeoutException):
+        except TimeoutError:
             return Outcome(status_code=None, error="timed out", retry_after=None)
-        except httpx.HTTPError as error:
-            return Outcome(
-                status_code=None, error=f"{type(error).__name__}: {error}", retry_after=None
-            )
+        except SendFailedError as error:
+            return Outcome(status_code=None, error=str(error), retry_after=None)
 
     async def _record(
         self, delivery: Claimed, started: datetime, latency_ms: float, outcome: Outcome
     ) -> None:
-        record = (
-            delivery.id,
-            delivery.attempt,
-            started,
-            outcome.status_code,
-            latency_ms,
-            outcome.error,
+        attempt = functools.partial(
+            AttemptOutcome,
+            delivery_id=delivery.id,
+            attempt=delivery.attempt,
+            started_at=started,
+            status_code=outcome.status_code,
+            latency_ms=latency_ms,
+            error=outcome.error,
         )
         if outcome.succeeded:
-            await self._pool.execute(_RECORD, *record, "succeeded", None)
+            await self._outcomes.record(attempt(status="succeeded"))
         elif outcome.status_code == 410:
             async with self._pool.acquire() as conn, conn.transaction():
-                await conn.execute(_RECORD, *record, "failed", None)
+                await record_outcomes(conn, [attempt(status="failed")])
                 await set_status(
                     conn, delivery.subscription_id, "disabled", "the receiver answered 410 Gone"
                 )
         elif delivery.attempt >= len(self._schedule):
-            await self._pool.execute(_RECORD, *record, "failed", None)
+            await self._outcomes.record(attempt(status="failed"))
         else:
             retry_in = self._next_delay(delivery.attempt, outcome)
-            await self._pool.execute(_RECORD, *record, "pending", retry_in)
+            await self._outcomes.record(attempt(status="pending", retry_in=retry_in))
 
     def _next_delay(self, attempts_made: int, outcome: Outcome) -> timedelta:
         scheduled = self._schedule[attempts_made]
@@ -303,18 +300,8 @@ class Sender:
         return jittered
 
 
-async def _drain(response: httpx.Response) -> None:
-    """Read a short answer to its end, so its connection goes back to the pool for the next
-    delivery; a long one is dropped unread, so a receiver cannot cost us memory."""
-    read = 0
-    async for chunk in response.aiter_raw():
-        read += len(chunk)
-        if read > _MAX_RESPONSE_BYTES:
-            return
-
-
-def _retry_after(response: httpx.Response) -> timedelta | None:
-    value = response.headers.get("retry-after")
+def _retry_after(answer: Answer) -> timedelta | None:
+    value = answer.retry_after
     if not value:
         return None
     try:

@@ -4,6 +4,10 @@ Queries keep reading the live tables until the switch, which happens in one tran
 holds the live projector's tracking row: the new tables catch up to the head of the log, replace
 the old ones, and the tracked position moves to where the rebuild stopped. The live projector
 then continues from there, so it is safe to rebuild while the API and the projector run.
+
+An event the projector would park (one that cannot be projected) is passed the same way: the
+rebuild leaves it out of every read model, and at the switch-over the projector's parked events
+are replaced by the ones the rebuild passed, so a rebuild after a fix clears what it fixed.
 """
 
 from __future__ import annotations
@@ -15,8 +19,13 @@ from uuid import UUID
 
 import asyncpg
 
-from services.projector.projector import PROJECTOR_NAME, apply_events
-from shared.cadence import Cadence
+from services.projector.projector import (
+    PROJECTOR_NAME,
+    Refused,
+    apply_events_or_refuse,
+    log_parked,
+)
+from shared.domain.cadence import Cadence
 from shared.eventstore.store import EventStore, RecordedEvent
 from shared.readmodels.ddl import FOLLOW_UPS, INCIDENTS, TIMELINE, read_model_ddl
 from shared.readmodels.follow_ups import FollowUpRow, follow_up_id_of, project_follow_up
@@ -30,7 +39,7 @@ from shared.readmodels.tables import (
     timeline_record,
 )
 from shared.readmodels.timeline import timeline_entry
-from shared.tracking import lock_tracking, set_tracking
+from shared.tracking import PARKED_EVENTS, lock_tracking, park_event, parkable, set_tracking
 
 BUILD_SCHEMA: Final = "irm_rebuild"
 _REBUILD_LOCK_KEY: Final = 0x1A_0002
@@ -51,6 +60,8 @@ class RebuildResult:
     events: int
     incidents: int
     position: int
+    parked: int = 0
+    """Events left out because they cannot be projected (now the projector's parked events)."""
 
 
 async def rebuild_read_models(
@@ -104,11 +115,17 @@ async def _rebuild(
         )
         async with conn.transaction():
             position, caught_up = await _switch_over(
-                conn, store, cadence, replay.position, batch_size
+                conn, store, cadence, replay.position, batch_size, replay.parked
             )
+    log_parked("rebuild", replay.parked)
     await pool.execute(f"DROP SCHEMA IF EXISTS {BUILD_SCHEMA} CASCADE")
     incidents = int(await pool.fetchval(f"SELECT count(*) FROM public.{INCIDENTS}"))
-    return RebuildResult(events=replay.events + caught_up, incidents=incidents, position=position)
+    return RebuildResult(
+        events=replay.events + caught_up,
+        incidents=incidents,
+        position=position,
+        parked=len(replay.parked),
+    )
 
 
 @dataclass(slots=True)
@@ -120,6 +137,7 @@ class _Replay:
     follow_ups: dict[UUID, FollowUpRow | None] = field(default_factory=dict)
     position: int = 0
     events: int = 0
+    parked: list[Refused] = field(default_factory=list)
 
 
 async def _replay(
@@ -145,15 +163,39 @@ async def _replay(
 
 
 def _fold(batch: list[RecordedEvent], replay: _Replay, cadence: Cadence) -> list[Record]:
-    """Fold a batch into the replay; returns its timeline records."""
+    """Fold a batch into the replay; returns its timeline records.
+
+    Each event is all or nothing, as in the live projector: an event that cannot be projected
+    leaves the rows as they were and has no timeline record; it is added to `replay.parked`.
+    """
     incidents, follow_ups = replay.incidents, replay.follow_ups
+    records: list[Record] = []
     for recorded in batch:
         incident_id = recorded.originator_id
-        incidents[incident_id] = fold_event(incidents.get(incident_id), recorded, cadence)
-        follow_up_id = follow_up_id_of(recorded)
+        row = incidents.get(incident_id)
+        # fold_event changes the row in place; a shallow copy restores it (its lists and dicts
+        # are replaced, never changed) if the event turns out not to fold.
+        before = None if row is None else row.copy()
+        try:
+            record = timeline_record(timeline_entry(recorded))
+            follow_up_id = follow_up_id_of(recorded)
+            follow_up = (
+                None
+                if follow_up_id is None
+                else project_follow_up(follow_ups.get(follow_up_id), recorded)
+            )
+            incidents[incident_id] = fold_event(row, recorded, cadence)
+        except Exception as error:
+            if not parkable(error):
+                raise
+            if before is not None:
+                incidents[incident_id] = before
+            replay.parked.append((recorded, error))
+            continue
         if follow_up_id is not None:
-            follow_ups[follow_up_id] = project_follow_up(follow_ups.get(follow_up_id), recorded)
-    return [timeline_record(timeline_entry(e)) for e in batch]
+            follow_ups[follow_up_id] = follow_up
+        records.append(record)
+    return records
 
 
 async def _copy_timeline(pool: asyncpg.Pool, records: list[Record]) -> None:
@@ -168,16 +210,22 @@ async def _switch_over(
     cadence: Cadence,
     position: int,
     batch_size: int,
+    parked: list[Refused],
 ) -> tuple[int, int]:
-    """Inside one transaction: hold the projector, catch up, swap tables, move tracking."""
+    """Inside one transaction: hold the projector, catch up, swap tables, move tracking, and
+    replace the projector's parked events by the ones the rebuild passed (`parked`, to which
+    the catch-up adds its own)."""
     await lock_tracking(conn, PROJECTOR_NAME)
     caught_up = 0
     while True:
         batch = await store.read_log(after=position, limit=batch_size)
         if not batch:
             break
-        await apply_events(conn, batch, cadence, schema=BUILD_SCHEMA)
+        parked += await apply_events_or_refuse(conn, batch, cadence, schema=BUILD_SCHEMA)
         position, caught_up = batch[-1].position, caught_up + len(batch)
+    await conn.execute(f"DELETE FROM {PARKED_EVENTS} WHERE follower = $1", PROJECTOR_NAME)
+    for recorded, error in parked:
+        await park_event(conn, PROJECTOR_NAME, recorded, error)
     live = f"public.{INCIDENTS}, public.{TIMELINE}, public.{FOLLOW_UPS}"
     # Recreating any live table someone dropped by hand keeps the swap below total.
     await conn.execute(

@@ -14,3 +14,12 @@ class ProjectorSettings(CommonSettings):
     projector_idle_timeout: float = Field(
         default=1.0, gt=0, description="Seconds to wait for NOTIFY before polling the log."
     )
+    projector_health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of `irm projector`'s /healthz and /readyz; unset serves no HTTP.",
+    )
+    projector_health_host: str = Field(
+        default="127.0.0.1", description="Address /healthz and /readyz listen on."
+    )

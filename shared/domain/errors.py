@@ -68,3 +68,14 @@ class FollowUpNotFoundError(DomainError):
         super().__init__(f"incident {incident_id} has no follow-up {follow_up_id}")
         self.incident_id = incident_id
         self.follow_up_id = follow_up_id
+
+
+class FindingNotFoundError(DomainError):
+    """The incident's review has no contributing factor or recommendation with this id (rule
+    `contributing-factor-not-found` or `recommendation-not-found`)."""
+
+    def __init__(self, incident_id: UUID, kind: str, finding_id: str) -> None:
+        super().__init__(f"incident {incident_id} has no {kind.replace('-', ' ')} {finding_id}")
+        self.incident_id = incident_id
+        self.rule = f"{kind}-not-found"
+        self.finding_id = finding_id

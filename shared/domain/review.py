@@ -1,8 +1,8 @@
-"""The post-incident review (seed section 9): its state and its events.
+"""The post-incident review's state: its status, its findings and its follow-up actions.
 
 The review lives on the Incident aggregate (one stream, so the timeline, the webhooks and the
-post-mortem see it in order with everything else); this module keeps its parts together.
-Event `apply` methods only change state: they run again on every replay.
+post-mortem see it in order with everything else). Its events are in `shared.domain.events`,
+its commands in `shared.domain.reviewing`; snapshots store these dataclasses field by field.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-
-from eventsourcing.domain import Aggregate
 
 
 class FactorCategory(StrEnum):
@@ -26,7 +24,8 @@ class FactorCategory(StrEnum):
 
 
 class ReviewStatus(StrEnum):
-    """Where the review is: not started, started, or published."""
+    """Where the review is: not started, started, or published (an amended review is
+    started again until it is published anew)."""
 
     NONE = "none"
     STARTED = "started"
@@ -46,11 +45,30 @@ class FollowUp:
     completed_at: datetime | None = None
     completed_by: str | None = None
     completion_note: str | None = None
+    # Added in class version 6 (issue 11): a cancelled follow-up is neither done nor open.
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
+    # Added in class version 7 (issue 11): the first due date, how often it moved, and the due
+    # date a FollowUpOverdue was recorded for.
+    original_due_date: str | None = None
+    due_date_changes: int = 0
+    overdue_for: str | None = None
 
     @property
     def done(self) -> bool:
         """Whether the follow-up has been completed."""
         return self.completed_at is not None
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the follow-up was cancelled (no longer needed)."""
+        return self.cancelled_at is not None
+
+    @property
+    def status(self) -> str:
+        """`done`, `cancelled` or `open`."""
+        return "done" if self.done else "cancelled" if self.cancelled else "open"
 
 
 @dataclass
@@ -66,137 +84,11 @@ class Review:
     follow_ups: dict[str, FollowUp] = field(default_factory=dict)
     no_follow_up_reason: str | None = None
     published_at: datetime | None = None
-
-
-def _review(aggregate: Aggregate) -> Review:
-    # Typed loosely because this module cannot import Incident (which imports it).
-    review: Review = aggregate.review  # type: ignore[attr-defined]
-    return review
-
-
-class PostmortemStarted(Aggregate.Event):
-    """The review began, led by a facilitator."""
-
-    TOPIC = "irm:Incident.PostmortemStarted"
-    facilitator: str
-    actor: str
-    break_glass: bool
-
-    def apply(self, aggregate: Aggregate) -> None:
-        review = _review(aggregate)
-        review.status = ReviewStatus.STARTED.value
-        review.facilitator = self.facilitator
-        review.started_at = self.timestamp
-
-
-class RootCauseRecorded(Aggregate.Event):
-    """The root cause as understood now; a later one supersedes it, history stays."""
-
-    TOPIC = "irm:Incident.RootCauseRecorded"
-    text: str
-    actor: str
-
-    def apply(self, aggregate: Aggregate) -> None:
-        _review(aggregate).root_cause = self.text
-
-
-class ContributingFactorAdded(Aggregate.Event):
-    """Something that made the incident possible or worse."""
-
-    TOPIC = "irm:Incident.ContributingFactorAdded"
-    text: str
-    category: str
-    actor: str
-
-    def apply(self, aggregate: Aggregate) -> None:
-        factor = {"text": self.text, "category": self.category}
-        _review(aggregate).contributing_factors.append(factor)
-
-
-class RecommendationAdded(Aggregate.Event):
-    """A preventive recommendation."""
-
-    TOPIC = "irm:Incident.RecommendationAdded"
-    text: str
-    actor: str
-
-    def apply(self, aggregate: Aggregate) -> None:
-        _review(aggregate).recommendations.append(self.text)
-
-
-class FollowUpAdded(Aggregate.Event):
-    """A follow-up action with an owner and a due date."""
-
-    TOPIC = "irm:Incident.FollowUpAdded"
-    follow_up_id: str
-    title: str
-    owner: str
-    due_date: str
-    ticket: str | None
-    actor: str
-
-    def apply(self, aggregate: Aggregate) -> None:
-        _review(aggregate).follow_ups[self.follow_up_id] = FollowUp(
-            id=self.follow_up_id,
-            title=self.title,
-            owner=self.owner,
-            due_date=self.due_date,
-            ticket=self.ticket,
-            added_at=self.timestamp,
-        )
-
-
-class FollowUpCompleted(Aggregate.Event):
-    """A follow-up was done."""
-
-    TOPIC = "irm:Incident.FollowUpCompleted"
-    follow_up_id: str
-    note: str | None
-    actor: str
-
-    def apply(self, aggregate: Aggregate) -> None:
-        follow_up = _review(aggregate).follow_ups[self.follow_up_id]
-        follow_up.completed_at = self.timestamp
-        follow_up.completed_by = self.actor
-        follow_up.completion_note = self.note
-
-
-class FollowUpReassigned(Aggregate.Event):
-    """A follow-up changed owner."""
-
-    TOPIC = "irm:Incident.FollowUpReassigned"
-    follow_up_id: str
-    owner: str
-    previous_owner: str
-    actor: str
-
-    def apply(self, aggregate: Aggregate) -> None:
-        _review(aggregate).follow_ups[self.follow_up_id].owner = self.owner
-
-
-class FollowUpDueDateChanged(Aggregate.Event):
-    """A follow-up's due date moved, with the reason."""
-
-    TOPIC = "irm:Incident.FollowUpDueDateChanged"
-    follow_up_id: str
-    due_date: str
-    previous_due_date: str
-    reason: str
-    actor: str
-
-    def apply(self, aggregate: Aggregate) -> None:
-        _review(aggregate).follow_ups[self.follow_up_id].due_date = self.due_date
-
-
-class PostmortemPublished(Aggregate.Event):
-    """The review is done and shared."""
-
-    TOPIC = "irm:Incident.PostmortemPublished"
-    no_follow_up_reason: str | None
-    actor: str
-
-    def apply(self, aggregate: Aggregate) -> None:
-        review = _review(aggregate)
-        review.status = ReviewStatus.PUBLISHED.value
-        review.no_follow_up_reason = self.no_follow_up_reason
-        review.published_at = self.timestamp
+    # Added in class version 6 (issue 11). Factors (`contributing_factors` items' "id") and
+    # recommendations (`recommendation_ids`, in step with `recommendations`) are numbered
+    # "1", "2", ... in the order added; a withdrawn one leaves its list, its number is not reused.
+    factors_added: int = 0
+    recommendations_added: int = 0
+    recommendation_ids: list[str] = field(default_factory=list)
+    # Each amendment of a published review: {"at": ISO time, "by": actor, "reason": ...}.
+    amendments: list[dict[str, str]] = field(default_factory=list)

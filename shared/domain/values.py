@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 
 class Criterion(StrEnum):
-    """A reason to declare an incident (seed section 5); at least one is required."""
+    """A reason to declare an incident; at least one is required."""
 
     PRODUCTION_WORKLOADS_AFFECTED = "production_workloads_affected"
     CUSTOMER_SLA_AT_RISK = "customer_sla_at_risk"
@@ -24,7 +25,7 @@ class Severity(StrEnum):
 
 
 class Role(StrEnum):
-    """The three incident roles of the seed; one person may hold several."""
+    """The three incident roles; one person may hold several."""
 
     INCIDENT_COMMANDER = "incident_commander"
     COMMUNICATIONS_LEAD = "communications_lead"
@@ -38,12 +39,23 @@ class Audience(StrEnum):
     CUSTOMER = "customer"
 
 
+class UpdateKind(StrEnum):
+    """An update in the run of the response (regular), or the final notice to customers after
+    the resolution (final: "RCA published")."""
+
+    REGULAR = "regular"
+    FINAL = "final"
+
+
 class Resolution(StrEnum):
-    """The three ways an incident counts as resolved (seed section 8)."""
+    """How an incident was resolved: restored, worked around, or mitigated below SLA impact; or
+    found not to be an incident of its own: a false alarm, or a duplicate of another."""
 
     RESTORED = "restored"
     WORKAROUND = "workaround"
     MITIGATED = "mitigated"
+    FALSE_ALARM = "false_alarm"
+    DUPLICATE = "duplicate"
 
 
 class Status(StrEnum):
@@ -72,3 +84,7 @@ TITLE_MAX_CHARS = 200
 UPDATE_BODY_MAX_CHARS = 10_000
 TEXT_MAX_CHARS = 10_000
 NAME_MAX_CHARS = 200
+
+REOPEN_CLOSED_WINDOW = timedelta(days=7)
+"""How long after closing a closed incident may be reopened, unless the caller says otherwise
+(the API's `IRM_REOPEN_CLOSED_WINDOW`)."""

@@ -1,8 +1,12 @@
-"""The one serializer for events: eventsourcing's Mapper with its JSON transcoder."""
+"""The one serializer for events: eventsourcing's Mapper with its JSON transcoder.
+
+A stored event decodes into its class in `shared.domain.events` by its topic (registered when
+that module is imported); the snapshot's topic resolves through the `Incident` class.
+"""
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import MISSING, Field, fields
 from typing import Any
 from uuid import UUID
 
@@ -17,17 +21,38 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
+import shared.domain.incident  # noqa: F401  (registers every stored topic before decoding)
 from shared.domain.review import FollowUp, Review
 
 
 class _DataclassAsDict(Transcoding):
-    """A dataclass of the aggregate's state (in snapshots) as a dict of its fields."""
+    """A dataclass of the aggregate's state (in snapshots) as a dict of its fields.
+
+    Fields added later (`added_later`) are left out while they hold their default, so a
+    snapshot stored before they existed encodes back to exactly its stored bytes; decoding
+    gives them their default again.
+    """
+
+    added_later: frozenset[str] = frozenset()
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {f.name: getattr(obj, f.name) for f in fields(obj)}
+        encoded = {}
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if f.name in self.added_later and value == _default(f):
+                continue
+            encoded[f.name] = value
+        return encoded
 
     def decode(self, data: dict[str, Any]) -> Any:
         return self.type(**data)
+
+
+def _default(field: Field[Any]) -> Any:
+    """A field's default value (its factory's product for a list)."""
+    if field.default_factory is not MISSING:
+        return field.default_factory()
+    return field.default
 
 
 class ReviewAsDict(_DataclassAsDict):
@@ -35,6 +60,9 @@ class ReviewAsDict(_DataclassAsDict):
 
     type = Review
     name = "irm_review"
+    added_later = frozenset(
+        {"factors_added", "recommendations_added", "recommendation_ids", "amendments"}
+    )
 
 
 class FollowUpAsDict(_DataclassAsDict):
@@ -42,6 +70,16 @@ class FollowUpAsDict(_DataclassAsDict):
 
     type = FollowUp
     name = "irm_follow_up"
+    added_later = frozenset(
+        {
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+            "original_due_date",
+            "due_date_changes",
+            "overdue_for",
+        }
+    )
 
 
 class OrjsonDecodingTranscoder(JSONTranscoder):

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import cast
 from uuid import UUID
 
+from eventsourcing.domain import Snapshot
+
 from shared.domain.incident import Incident
 from shared.eventstore.store import AppendHook, EventStore
 
@@ -40,6 +42,9 @@ class IncidentRepository:
     async def get(self, incident_id: UUID, *, up_to_version: int | None = None) -> Incident:
         """The incident as of its latest version, or as of `up_to_version`."""
         snapshot, events = await self._store.read_latest(incident_id, up_to_version=up_to_version)
+        if snapshot is not None and _outdated(snapshot):
+            snapshot = None
+            events = await self._store.read_stream(incident_id, up_to_version=up_to_version)
         aggregate: Incident | None = None
         if snapshot is not None:
             aggregate = cast(Incident, snapshot.mutate(None))
@@ -62,13 +67,22 @@ class IncidentRepository:
 
     async def save(self, incident: Incident, *, within: AppendHook | None = None) -> int:
         """Append the incident's pending events; returns the position of the last one."""
-        events = incident.collect_events()
-        position = await self._store.append(events, within=within)
-        first_version = events[0].originator_version
-        if (first_version - 1) // self._snapshot_interval != (
-            incident.version // self._snapshot_interval
-        ):
-            self._schedule_snapshot(incident.id)
+        return await self.save_together(incident, within=within)
+
+    async def save_together(self, *incidents: Incident, within: AppendHook | None = None) -> int:
+        """Append the pending events of all `incidents` in one append: all of them land or, on
+        a version conflict of any (`ConcurrencyConflictError`), none. Returns the position of
+        the last event."""
+        pending = [(incident, incident.collect_events()) for incident in incidents]
+        position = await self._store.append(
+            [event for _, events in pending for event in events], within=within
+        )
+        for incident, events in pending:
+            first_version = events[0].originator_version
+            if (first_version - 1) // self._snapshot_interval != (
+                incident.version // self._snapshot_interval
+            ):
+                self._schedule_snapshot(incident.id)
         return position
 
     async def drain(self) -> None:
@@ -89,3 +103,10 @@ class IncidentRepository:
         except Exception:
             # A lost snapshot costs only load time; the events are already safe.
             log.exception("snapshot of incident %s failed", incident_id)
+
+
+def _outdated(snapshot: Snapshot) -> bool:
+    """Whether the snapshot was taken by an older version of the aggregate, which lacks state
+    the current one keeps (e.g. the peak severity): such an incident is replayed from its
+    events, which is exact, rather than upcast, which could only guess."""
+    return int(snapshot.state.get("class_version", 1)) < Incident.class_version

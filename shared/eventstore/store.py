@@ -16,6 +16,7 @@ import asyncpg
 from eventsourcing.domain import CanMutateAggregate, DomainEventProtocol, Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from shared.domain.events import IncidentEvent, as_incident_event
 from shared.eventstore.schema import APPEND_FUNCTION, EVENTS_TABLE, SNAPSHOTS_TABLE
 
 AppendHook = Callable[[asyncpg.Connection, int], Awaitable[None]]
@@ -34,12 +35,20 @@ class StoreBusyError(Exception):
     """The append could not take the events table lock within `lock_timeout`."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class RecordedEvent:
-    """A domain event as stored: with its position in the global log."""
+    """An incident event as stored: with its position in the global log.
+
+    Only incident events are recorded: any other event (e.g. a snapshot) is refused with
+    `NotAnIncidentEventError` when it is decoded.
+    """
 
     position: int
-    event: CanMutateAggregate[UUID]
+    event: IncidentEvent
+
+    def __init__(self, position: int, event: DomainEventProtocol[UUID]) -> None:
+        object.__setattr__(self, "position", position)
+        object.__setattr__(self, "event", as_incident_event(event))
 
     @property
     def originator_id(self) -> UUID:

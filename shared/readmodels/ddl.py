@@ -1,13 +1,21 @@
-"""DDL of the read-model tables, per schema, so a rebuild can build beside the live ones."""
+"""DDL of the read-model tables, per schema, so a rebuild can build beside the live ones.
+
+The migrations (`shared.migrations`, fixed SQL) create the live tables in `public`; this DDL is
+what a rebuild creates in its side schema and swaps in. The two must agree: a migration that
+changes a read model's shape comes with the same change here (a test compares them).
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
+from shared.tracking import TRACKING
+
 INCIDENTS: Final = "rm_incidents"
 TIMELINE: Final = "rm_timeline"
-TRACKING: Final = "irm_tracking"
 FOLLOW_UPS: Final = "rm_follow_ups"
+
+__all__ = ["FOLLOW_UPS", "INCIDENTS", "TIMELINE", "TRACKING", "read_model_ddl"]
 
 
 def read_model_ddl(schema: str) -> str:
@@ -46,7 +54,12 @@ def read_model_ddl(schema: str) -> str:
         postmortem_status text NOT NULL,
         postmortem_required boolean NOT NULL,
         review_pending boolean NOT NULL,
-        factor_categories text[] NOT NULL
+        factor_categories text[] NOT NULL,
+        peak_severity text,
+        started_at timestamptz,
+        detected_at timestamptz,
+        links jsonb NOT NULL DEFAULT '[]',
+        factors jsonb NOT NULL DEFAULT '[]'
     );
     CREATE INDEX IF NOT EXISTS {INCIDENTS}_declared_idx ON {schema}.{INCIDENTS} (declared_at, id);
     CREATE INDEX IF NOT EXISTS {INCIDENTS}_status_idx ON {schema}.{INCIDENTS} (status, severity);
@@ -62,6 +75,7 @@ def read_model_ddl(schema: str) -> str:
         type text NOT NULL,
         summary text NOT NULL,
         data jsonb NOT NULL,
+        added_at timestamptz,
         PRIMARY KEY (incident_id, version)
     );
     CREATE TABLE IF NOT EXISTS {schema}.{FOLLOW_UPS} (
@@ -76,27 +90,11 @@ def read_model_ddl(schema: str) -> str:
         updated_at timestamptz NOT NULL,
         completed_at timestamptz,
         completed_by text,
-        completion_note text
+        completion_note text,
+        original_due_date date,
+        due_date_changes integer NOT NULL DEFAULT 0,
+        overdue_for date
     );
     CREATE INDEX IF NOT EXISTS {FOLLOW_UPS}_open_idx
         ON {schema}.{FOLLOW_UPS} (status, due_date, id);
     """
-
-
-def recreate_read_models_ddl() -> str:
-    """Drop and recreate the read models, and send the projector back to the start of the
-    log: a migration that changes their shape rebuilds them from the events."""
-    return (
-        f"DROP TABLE IF EXISTS public.{INCIDENTS}, public.{TIMELINE}, public.{FOLLOW_UPS};"
-        + read_model_ddl("public")
-        + f"UPDATE {TRACKING} SET notification_id = 0 WHERE application_name = 'projector';"
-    )
-
-
-TRACKING_DDL: Final = f"""
-    CREATE TABLE IF NOT EXISTS {TRACKING} (
-        application_name text PRIMARY KEY,
-        notification_id bigint NOT NULL,
-        updated_at timestamptz NOT NULL DEFAULT now()
-    );
-"""

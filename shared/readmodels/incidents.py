@@ -7,14 +7,24 @@ and stores them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, assert_never
 from uuid import UUID
 
-from shared.cadence import Cadence
-from shared.domain.events import event_actor, event_data, event_name
+from shared.domain import events as ev
+from shared.domain.cadence import Cadence
+from shared.domain.editing import EDITABLE
+from shared.domain.events import ChangeEvent, event_name
+from shared.domain.review import ReviewStatus
+from shared.domain.rules import (
+    acting_commander,
+    customer_update_due,
+    peak_severity,
+    postmortem_required,
+    restarts_cadence,
+    review_pending,
+)
 from shared.domain.values import Audience, Role, Status
 from shared.eventstore.store import RecordedEvent
 
@@ -48,7 +58,7 @@ class IncidentRow:
     closed_at: datetime | None = None
     reopen_count: int = 0
     last_customer_update_at: datetime | None = None
-    # Start of the current customer-update interval: declaration, last customer update, reopen.
+    # Start of the current customer-update interval: the declaration, then `restarts_cadence`.
     cadence_started_at: datetime | None = None
     next_customer_update_due: datetime | None = None
     customer_update_intervals: int = 0
@@ -57,6 +67,16 @@ class IncidentRow:
     postmortem_required: bool = False
     review_pending: bool = False
     factor_categories: list[str] = field(default_factory=list)
+    # The highest severity ever set; the review rules follow it (`postmortem_required`).
+    peak_severity: str | None = None
+    # When the impact began and when someone noticed it, as declared or set later.
+    started_at: datetime | None = None
+    detected_at: datetime | None = None
+    # Links to other incidents, both directions (IncidentLinked).
+    links: list[dict[str, str]] = field(default_factory=list)
+    # The review's contributing factors by number ({id, category, withdrawn}), so that
+    # `factor_categories` follows an edit or a withdrawal (issue 11).
+    factors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def reference(self) -> str:
@@ -66,7 +86,7 @@ class IncidentRow:
     @property
     def acting_commander(self) -> str:
         """The named IC, or the owner until one is assigned."""
-        return self.roles.get(Role.INCIDENT_COMMANDER.value, self.owner)
+        return acting_commander(self.roles, self.owner)
 
 
 Changes = dict[str, Any]
@@ -83,7 +103,8 @@ class ProjectionError(Exception):
 
 
 def project(row: IncidentRow | None, recorded: RecordedEvent, cadence: Cadence) -> IncidentRow:
-    """The row after one more event; events of unknown types only advance version/position."""
+    """The row after one more event (events that change none of its fields only advance
+    version and position)."""
     working = working_row(row) if row is not None else None
     return IncidentRow(**fold_event(working, recorded, cadence))
 
@@ -100,16 +121,19 @@ def fold_event(row: WorkingRow | None, recorded: RecordedEvent, cadence: Cadence
     # freezing each row once at the end is several times cheaper than a new frozen 33-field
     # row per event, which was most of a rebuild's time.
     event = recorded.event
-    name = event_name(event)
     at: datetime = event.timestamp
-    if name == "Declared":
-        row = working_row(_declared(recorded, event_data(event), at))
+    if type(event) is ev.Declared:
+        row = working_row(_declared(recorded, event))
     elif row is None:
-        raise ProjectionError(f"{name} of {recorded.originator_id} arrived before Declared")
+        raise ProjectionError(
+            f"{event_name(event)} of {recorded.originator_id} arrived before Declared"
+        )
     else:
-        apply = _HANDLERS.get(name)
-        if apply is not None:
-            row.update(apply(row, event_data(event), at))
+        changes = _changes(row, event)
+        if changes:
+            row.update(changes)
+        if restarts_cadence(event):
+            row["cadence_started_at"] = at
         row["version"] = recorded.version
         row["position"] = recorded.position
         row["updated_at"] = at
@@ -117,128 +141,169 @@ def fold_event(row: WorkingRow | None, recorded: RecordedEvent, cadence: Cadence
     return row
 
 
-def _declared(recorded: RecordedEvent, data: dict[str, Any], at: datetime) -> IncidentRow:
+def _declared(recorded: RecordedEvent, event: ev.Declared) -> IncidentRow:
+    at = event.timestamp
     return IncidentRow(
         id=recorded.originator_id,
-        number=int(data["number"]),
-        title=data["title"],
-        description=data.get("description"),
+        number=event.number,
+        title=event.title,
+        description=event.description,
         status=Status.OPEN.value,
-        severity=data.get("severity"),
-        criteria=list(data["criteria"]),
-        services=list(data.get("services") or []),
-        owner=data["owner"],
-        declared_by=event_actor(recorded.event) or data["owner"],
+        severity=event.severity,
+        peak_severity=event.severity,
+        criteria=list(event.criteria),
+        services=list(event.services),
+        owner=event.owner,
+        declared_by=event.actor or event.owner,
         declared_at=at,
         updated_at=at,
         version=recorded.version,
         position=recorded.position,
         cadence_started_at=at,
+        started_at=event.started_at,
+        detected_at=event.detected_at,
     )
 
 
-# Handlers return new lists and dicts rather than changing the ones they read: a working row
-# shares them with the frozen row it was made from.
+def _changes(row: WorkingRow, event: ChangeEvent) -> Changes:
+    """The fields an event after Declared changes, from the row before it.
+
+    The changes are new lists and dicts rather than changes to the ones read: a working row
+    shares them with the frozen row it was made from.
+    """
+    at = event.timestamp
+    match event:  # the most frequent first: see shared/domain/events.py
+        case ev.UpdatePosted():
+            return _update_posted(row, event)
+        case ev.RoleAssigned():
+            first_ic = event.role == Role.INCIDENT_COMMANDER.value and row["ic_assigned_at"] is None
+            return {
+                "roles": {**row["roles"], event.role: event.assignee},
+                "ic_assigned_at": at if first_ic else row["ic_assigned_at"],
+            }
+        case ev.SeverityChanged():
+            return {
+                "severity": event.to_severity,
+                "peak_severity": peak_severity(row["peak_severity"], event.to_severity),
+            }
+        case ev.ImpactAssessed():
+            return {"impact": event.impact, "scope": event.scope}
+        case ev.DetailsEdited():
+            return {
+                name: list(value) if isinstance(value, list) else value
+                for name, value in event.after.items()
+                if name in _EDITABLE
+            }
+        case ev.RoleUnassigned():
+            return {"roles": {r: h for r, h in row["roles"].items() if r != event.role}}
+        case (
+            ev.Escalated()
+            | ev.CustomerUpdateOverdue()
+            | ev.RootCauseRecorded()
+            | ev.RecommendationAdded()
+            | ev.FollowUpAdded()
+            | ev.FollowUpCompleted()
+            | ev.FollowUpReassigned()
+            | ev.FollowUpDueDateChanged()
+            | ev.TimelineEntryAdded()
+            | ev.RecommendationEdited()
+            | ev.RecommendationWithdrawn()
+            | ev.FollowUpCancelled()
+            | ev.FollowUpOverdue()
+        ):
+            return _NO_CHANGES
+        case ev.ImpactWindowSet():
+            return {"started_at": event.started_at, "detected_at": event.detected_at}
+        case ev.IncidentLinked():
+            link = {
+                "other_id": str(event.other_id),
+                "other_reference": event.other_reference,
+                "relation": event.relation,
+                "direction": event.direction,
+            }
+            return {"links": [*row["links"], link]}
+        case ev.TicketLinked():
+            ticket = {"system": event.system, "key": event.key, "url": event.url}
+            return {"tickets": [*row["tickets"], ticket]}
+        case ev.Resolved():
+            return {
+                "status": Status.RESOLVED.value,
+                "resolution": event.resolution,
+                "resolution_summary": event.summary,
+                "resolved_at": at,
+            }
+        case ev.Reopened():
+            return {
+                "status": Status.OPEN.value,
+                "resolution": None,
+                "resolution_summary": None,
+                "resolved_at": None,
+                "reopen_count": row["reopen_count"] + 1,
+                **({"closed_at": None} if event.was_closed else {}),
+            }
+        case ev.Closed():
+            return {"status": Status.CLOSED.value, "closed_at": at}
+        case ev.PostmortemStarted():
+            return {"postmortem_status": ReviewStatus.STARTED.value}
+        case ev.PostmortemPublished():
+            return {"postmortem_status": ReviewStatus.PUBLISHED.value}
+        case ev.ContributingFactorAdded():
+            factor = {"id": str(len(row["factors"]) + 1), "category": event.category}
+            return _with_factors([*row["factors"], {**factor, "withdrawn": False}])
+        case ev.ContributingFactorEdited():
+            return _with_factors(
+                [
+                    {**f, "category": event.category} if f["id"] == event.factor_id else f
+                    for f in row["factors"]
+                ]
+            )
+        case ev.ContributingFactorWithdrawn():
+            return _with_factors(
+                [
+                    {**f, "withdrawn": True} if f["id"] == event.factor_id else f
+                    for f in row["factors"]
+                ]
+            )
+        case ev.PostmortemAmended():
+            return {"postmortem_status": ReviewStatus.STARTED.value}
+        case _:
+            assert_never(event)
 
 
-def _role_assigned(row: WorkingRow, data: dict[str, Any], at: datetime) -> Changes:
-    first_ic = data["role"] == Role.INCIDENT_COMMANDER.value and row["ic_assigned_at"] is None
-    return dict(
-        roles={**row["roles"], data["role"]: data["assignee"]},
-        ic_assigned_at=at if first_ic else row["ic_assigned_at"],
-    )
+_NO_CHANGES: Final[Changes] = {}
+_EDITABLE: Final = frozenset(EDITABLE)
 
 
-def _severity_changed(row: WorkingRow, data: dict[str, Any], at: datetime) -> Changes:
-    return dict(severity=data["to_severity"])
+def _with_factors(factors: list[dict[str, Any]]) -> Changes:
+    """The factors and the categories of those not withdrawn."""
+    categories = sorted({f["category"] for f in factors if not f["withdrawn"]})
+    return {"factors": factors, "factor_categories": categories}
 
 
-def _impact_assessed(row: WorkingRow, data: dict[str, Any], at: datetime) -> Changes:
-    return dict(impact=data["impact"], scope=data["scope"])
-
-
-def _ticket_linked(row: WorkingRow, data: dict[str, Any], at: datetime) -> Changes:
-    ticket = {"system": data["system"], "key": data["key"], "url": data.get("url")}
-    return dict(tickets=[*row["tickets"], ticket])
-
-
-def _update_posted(row: WorkingRow, data: dict[str, Any], at: datetime) -> Changes:
-    if data["audience"] != Audience.CUSTOMER.value:
-        return {}
+def _update_posted(row: WorkingRow, event: ev.UpdatePosted) -> Changes:
+    if event.audience != Audience.CUSTOMER.value:
+        return _NO_CHANGES
+    at = event.timestamp
     intervals, met = row["customer_update_intervals"], row["customer_update_intervals_met"]
     # Only updates on an open, classified incident close a cadence interval.
     if row["status"] == Status.OPEN.value and row["next_customer_update_due"] is not None:
         intervals += 1
         met += 1 if at <= row["next_customer_update_due"] else 0
-    return dict(
-        last_customer_update_at=at,
-        cadence_started_at=at,
-        customer_update_intervals=intervals,
-        customer_update_intervals_met=met,
-    )
-
-
-def _resolved(row: WorkingRow, data: dict[str, Any], at: datetime) -> Changes:
-    return dict(
-        status=Status.RESOLVED.value,
-        resolution=data["resolution"],
-        resolution_summary=data["summary"],
-        resolved_at=at,
-    )
-
-
-def _closed(row: WorkingRow, data: dict[str, Any], at: datetime) -> Changes:
-    return dict(status=Status.CLOSED.value, closed_at=at)
-
-
-def _reopened(row: WorkingRow, data: dict[str, Any], at: datetime) -> Changes:
-    return dict(
-        status=Status.OPEN.value,
-        resolution=None,
-        resolution_summary=None,
-        resolved_at=None,
-        reopen_count=row["reopen_count"] + 1,
-        cadence_started_at=at,
-    )
+    return {
+        "last_customer_update_at": at,
+        "customer_update_intervals": intervals,
+        "customer_update_intervals_met": met,
+    }
 
 
 def _derive(row: WorkingRow, cadence: Cadence) -> None:
-    """Set what follows from the rest of the row: when the next customer update is due (open
-    and classified incidents only), and whether a review is required and pending (P1 and P2
-    need one until it is published: seed section 9)."""
-    severity, started = row["severity"], row["cadence_started_at"]
-    due = None
-    if row["status"] == Status.OPEN.value and severity in cadence and started is not None:
-        due = started + cadence[severity]
-    required = severity in ("P1", "P2")
-    row["next_customer_update_due"] = due
-    row["postmortem_required"] = required
-    row["review_pending"] = required and row["postmortem_status"] != "published"
-
-
-def _postmortem_started(row: WorkingRow, data: dict[str, Any], at: datetime) -> Changes:
-    return dict(postmortem_status="started")
-
-
-def _postmortem_published(row: WorkingRow, data: dict[str, Any], at: datetime) -> Changes:
-    return dict(postmortem_status="published")
-
-
-def _factor_added(row: WorkingRow, data: dict[str, Any], at: datetime) -> Changes:
-    categories = sorted({*row["factor_categories"], data["category"]})
-    return dict(factor_categories=categories)
-
-
-_HANDLERS: dict[str, Callable[[WorkingRow, dict[str, Any], datetime], Changes]] = {
-    "RoleAssigned": _role_assigned,
-    "SeverityChanged": _severity_changed,
-    "ImpactAssessed": _impact_assessed,
-    "TicketLinked": _ticket_linked,
-    "UpdatePosted": _update_posted,
-    "Resolved": _resolved,
-    "Closed": _closed,
-    "Reopened": _reopened,
-    "PostmortemStarted": _postmortem_started,
-    "PostmortemPublished": _postmortem_published,
-    "ContributingFactorAdded": _factor_added,
-}
+    """Set what follows from the rest of the row: when the next customer update is due, and
+    whether a review is required and pending."""
+    severity = row["severity"]
+    row["next_customer_update_due"] = customer_update_due(
+        status=row["status"], severity=severity, since=row["cadence_started_at"], cadence=cadence
+    )
+    row["postmortem_required"] = postmortem_required(row["peak_severity"], row["resolution"])
+    row["review_pending"] = review_pending(
+        row["peak_severity"], row["resolution"], row["postmortem_status"]
+    )

@@ -47,6 +47,11 @@ INCIDENT_COLUMNS: Final = (
     "postmortem_required",
     "review_pending",
     "factor_categories",
+    "peak_severity",
+    "started_at",
+    "detected_at",
+    "links",
+    "factors",
 )
 TIMELINE_COLUMNS: Final = (
     "incident_id",
@@ -57,6 +62,7 @@ TIMELINE_COLUMNS: Final = (
     "type",
     "summary",
     "data",
+    "added_at",
 )
 FOLLOW_UP_COLUMNS: Final = (
     "id",
@@ -71,8 +77,11 @@ FOLLOW_UP_COLUMNS: Final = (
     "completed_at",
     "completed_by",
     "completion_note",
+    "original_due_date",
+    "due_date_changes",
+    "overdue_for",
 )
-_JSON_COLUMNS: Final = frozenset({"roles", "tickets", "data"})
+_JSON_COLUMNS: Final = frozenset({"roles", "tickets", "data", "links", "factors"})
 
 
 def upsert_incidents_sql(schema: str) -> str:
@@ -99,7 +108,7 @@ def upsert_follow_ups_sql(schema: str) -> str:
 
 def follow_up_record(row: FollowUpRow) -> tuple[Any, ...]:
     """A FollowUpRow as database values, in FOLLOW_UP_COLUMNS order."""
-    return tuple(getattr(row, c) for c in FOLLOW_UP_COLUMNS)
+    return _record(_follow_up_values(row), ())
 
 
 def follow_up_from_record(record: asyncpg.Record) -> FollowUpRow:
@@ -135,6 +144,7 @@ def _json_at(columns: tuple[str, ...]) -> tuple[int, ...]:
 # a JSON dump of the few jsonb columns is several times cheaper than a call per column.
 _incident_values: Final = attrgetter(*INCIDENT_COLUMNS)
 _timeline_values: Final = attrgetter(*TIMELINE_COLUMNS)
+_follow_up_values: Final = attrgetter(*FOLLOW_UP_COLUMNS)
 _INCIDENT_JSON_AT: Final = _json_at(INCIDENT_COLUMNS)
 _TIMELINE_JSON_AT: Final = _json_at(TIMELINE_COLUMNS)
 
@@ -143,12 +153,48 @@ def _record(values: tuple[Any, ...], json_at: tuple[int, ...]) -> tuple[Any, ...
     record = list(values)
     for index in json_at:
         record[index] = _to_json(record[index])
+    for index, value in enumerate(record):
+        kind = type(value)
+        if (kind is str and NUL in value) or (kind is list and _nul_in_list(value)):
+            record[index] = storable(value)
     return tuple(record)
+
+
+def _nul_in_list(values: list[Any]) -> bool:
+    return any(type(v) is str and NUL in v for v in values)
 
 
 def _to_json(value: Any) -> str:
     # jsonb goes as text: asyncpg's default codec for jsonb is text, which avoids a codec setup.
-    return orjson.dumps(value, default=str).decode()
+    text = orjson.dumps(value, default=str).decode()
+    # orjson writes NUL as the escape \u0000, which jsonb refuses like text does (a literal
+    # backslash before "u0000" matches too, and is dumped again unchanged: harmless).
+    if _NUL_ESCAPE in text:
+        return orjson.dumps(storable(value), default=str).decode()
+    return text
+
+
+NUL: Final = "\x00"
+NUL_REPLACEMENT: Final = "\ufffd"
+_NUL_ESCAPE: Final = "\\u0000"
+
+
+def storable(value: Any) -> Any:
+    """`value` as PostgreSQL's text and jsonb can hold it: every NUL (U+0000), the one
+    character they refuse in a UTF-8 database, replaced by U+FFFD (the replacement character),
+    in a string, or in the strings, keys and items of lists, tuples and dicts at any depth.
+
+    The one escape of everything the followers write as text or jsonb (read-model rows here,
+    the notifier's incident facts): the event log keeps the original.
+    """
+    kind = type(value)
+    if kind is str:
+        return value.replace(NUL, NUL_REPLACEMENT) if NUL in value else value
+    if kind is list or kind is tuple:
+        return kind(storable(v) for v in value)
+    if kind is dict:
+        return {storable(k): storable(v) for k, v in value.items()}
+    return value
 
 
 def _from_db(column: str, value: Any) -> Any:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import assert_never
 
-from shared.domain.events import event_data, event_name
+from shared.domain import events as ev
+from shared.domain.events import event_name
+from shared.domain.rules import restarts_cadence
 from shared.domain.values import Status
 from shared.eventstore.store import RecordedEvent
-
-_STATUS_AFTER = {
-    "Resolved": Status.RESOLVED.value,
-    "Closed": Status.CLOSED.value,
-    "Reopened": Status.OPEN.value,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,29 +33,68 @@ class FactsError(Exception):
 
 def facts_after(facts: IncidentFacts | None, recorded: RecordedEvent) -> IncidentFacts:
     """The facts after one more event."""
-    name = event_name(recorded.event)
-    data = event_data(recorded.event)
-    if name == "Declared":
+    event = recorded.event
+    if type(event) is ev.Declared:
         return IncidentFacts(
-            number=int(data["number"]),
-            title=str(data["title"]),
-            severity=data.get("severity"),
+            number=event.number,
+            title=event.title,
+            severity=event.severity,
             status=Status.OPEN.value,
             version=recorded.version,
-            customer_contact_at=recorded.event.timestamp,
+            customer_contact_at=event.timestamp,
         )
     if facts is None:
-        raise FactsError(f"{name} of {recorded.originator_id} arrived before Declared")
-    severity = data["to_severity"] if name == "SeverityChanged" else facts.severity
-    status = _STATUS_AFTER.get(name, facts.status)
+        raise FactsError(f"{event_name(event)} of {recorded.originator_id} arrived before Declared")
+    title, severity, status = facts.title, facts.severity, facts.status
     contact, reminders = facts.customer_contact_at, facts.overdue_reminders
-    if name == "Reopened" or (name == "UpdatePosted" and data["audience"] == "customer"):
-        contact, reminders = recorded.event.timestamp, 0
-    elif name == "CustomerUpdateOverdue":
-        reminders = int(data["missed_intervals"])
+    match event:  # the most frequent first: see shared/domain/events.py
+        case ev.UpdatePosted() | ev.RoleAssigned():
+            pass
+        case ev.SeverityChanged():
+            severity = event.to_severity
+        case ev.DetailsEdited():
+            title = event.after.get("title", title)
+        case (
+            ev.ImpactAssessed()
+            | ev.RoleUnassigned()
+            | ev.Escalated()
+            | ev.TicketLinked()
+            | ev.PostmortemStarted()
+            | ev.RootCauseRecorded()
+            | ev.ContributingFactorAdded()
+            | ev.RecommendationAdded()
+            | ev.FollowUpAdded()
+            | ev.FollowUpCompleted()
+            | ev.FollowUpReassigned()
+            | ev.FollowUpDueDateChanged()
+            | ev.PostmortemPublished()
+            | ev.ImpactWindowSet()
+            | ev.TimelineEntryAdded()
+            | ev.IncidentLinked()
+            | ev.ContributingFactorEdited()
+            | ev.ContributingFactorWithdrawn()
+            | ev.RecommendationEdited()
+            | ev.RecommendationWithdrawn()
+            | ev.PostmortemAmended()
+            | ev.FollowUpCancelled()
+            | ev.FollowUpOverdue()
+        ):
+            pass
+        case ev.Resolved():
+            status = Status.RESOLVED.value
+        case ev.Closed():
+            status = Status.CLOSED.value
+        case ev.Reopened():
+            status = Status.OPEN.value
+        case ev.CustomerUpdateOverdue():
+            reminders = event.missed_intervals
+        case _:
+            assert_never(event)
+    if restarts_cadence(event):
+        contact, reminders = event.timestamp, 0
     return IncidentFacts(
         number=facts.number,
-        title=facts.title,
+        title=title,
         severity=severity,
         status=status,
         version=recorded.version,

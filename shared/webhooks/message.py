@@ -10,13 +10,14 @@ import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Final
 
 from cloudevents.core.bindings.http import to_structured_event
 from cloudevents.core.v1.event import CloudEvent
 from standardwebhooks.webhooks import Webhook
 
-from shared.domain.events import event_actor, event_data, event_name
+from shared.domain.events import event_data, event_name
 from shared.eventstore.store import RecordedEvent
 from shared.webhooks.facts import IncidentFacts
 
@@ -45,11 +46,13 @@ def message_id(recorded: RecordedEvent) -> str:
 
 
 def build_body(recorded: RecordedEvent, facts: IncidentFacts) -> bytes:
-    """The CloudEvent of a recorded event, as structured-mode JSON bytes."""
+    """The CloudEvent of a recorded event, as structured-mode JSON bytes: `data` is the
+    event's own fields (generically, as the API's event list shows them), its actor, and the
+    incident's facts."""
     name = event_name(recorded.event)
     data: dict[str, Any] = {
         **_jsonable(event_data(recorded.event)),
-        "actor": event_actor(recorded.event),
+        "actor": recorded.event.actor,
         "incident": {
             "id": str(recorded.originator_id),
             "number": facts.number,
@@ -78,8 +81,24 @@ def build_body(recorded: RecordedEvent, facts: IncidentFacts) -> bytes:
 def sign(msg_id: str, timestamp: datetime, body: bytes, secrets: Sequence[str]) -> str:
     """The `webhook-signature` header: one `v1,<base64>` per secret, space-separated."""
     payload = body.decode()
-    return " ".join(Webhook(secret).sign(msg_id, timestamp, payload) for secret in secrets)
+    return " ".join(_signer(secret).sign(msg_id, timestamp, payload) for secret in secrets)
+
+
+@lru_cache(maxsize=1024)
+def _signer(secret: str) -> Webhook:
+    # Decoding the secret once per secret, not once per delivery.
+    return Webhook(secret)
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+    """The event's fields as JSON can hold them: moments in ISO 8601, ids as strings (the
+    CloudEvents JSON format knows neither)."""
+    return {k: _json_value(v) for k, v in data.items()}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value

@@ -18,12 +18,14 @@ import pytest_asyncio
 from services.incident_api.app import create_app
 from services.incident_api.settings import ApiSettings
 from shared.tokens import Scope
+from tests.api.oidc_provider import IdentityProvider
 from tests.conftest import TokenFactory, bearer
+from tests.problems import PROBLEM as PROBLEM
+from tests.problems import assert_problem as assert_problem
 
 Headers = dict[str, str]
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
-PROBLEM = "urn:irm:problem:"
 DECLARE = {
     "title": "Checkout returns 500s",
     "description": "Error rate on /checkout above 20% since 03:05",
@@ -143,24 +145,19 @@ async def stored_events(pool: asyncpg.Pool) -> int:
     return int(await pool.fetchval("SELECT count(*) FROM irm_events"))
 
 
-def assert_problem(
-    response: httpx.Response, status: int, slug: str, *, field: str | None = None
-) -> dict[str, Any]:
-    """Check an RFC 9457 answer: status, content type, stable type and (if given) the field."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem: dict[str, Any] = response.json()
-    assert problem["type"] == PROBLEM + slug, problem
-    assert problem["status"] == status
-    assert problem["title"]
-    assert problem["instance"] == response.request.url.path
-    if field is not None:
-        assert problem["field"] == field, problem
-    return problem
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def api(open_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
     """The API with loopback webhook receivers allowed (for the subscription tests)."""
     async with open_client(webhook_allowed_targets="127.0.0.0/8,::1") as http:
         yield http
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def provider() -> AsyncIterator[IdentityProvider]:
+    """An OIDC identity provider listening on 127.0.0.1 (single sign-on tests)."""
+    idp = IdentityProvider()
+    await idp.start()
+    try:
+        yield idp
+    finally:
+        await idp.stop()

@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
+from shared.tokens import Scope
 from tests.api.conftest import (
     DECLARE,
     Headers,
@@ -240,7 +241,7 @@ async def test_readiness_reports_the_log_head(
 async def test_tokens_of_the_same_principal_act_as_that_principal(
     client: httpx.AsyncClient, make_token: TokenFactory, incident: dict[str, Any]
 ) -> None:
-    second = bearer(await make_token("alice"))
+    second = bearer(await make_token("alice", Scope.WRITE))
 
     response = await client.post(
         f"/v1/incidents/{incident['id']}/severity", json=SEVERITY, headers=second

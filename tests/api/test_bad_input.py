@@ -292,7 +292,7 @@ async def test_a_malformed_incident_id_is_422(
     body: dict[str, Any] | None,
 ) -> None:
     response = await client.request(
-        method, f"/v1/incidents/INC-1{action}", json=body, headers=alice
+        method, f"/v1/incidents/INC-1x{action}", json=body, headers=alice
     )
 
     assert_problem(response, 422, "validation-error", field="incident_id")

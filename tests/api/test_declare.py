@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import httpx
 
+from shared.people import add_person
 from tests.api.conftest import DECLARE, Headers, declare, events_of, read, same_state
 
 
@@ -55,8 +57,9 @@ async def test_declare_with_only_the_required_fields(
 
 
 async def test_declare_for_another_owner_makes_them_acting_commander(
-    client: httpx.AsyncClient, alice: Headers
+    client: httpx.AsyncClient, alice: Headers, pool: asyncpg.Pool
 ) -> None:
+    await add_person(pool, "oncall-sre", created_by="tests")  # only a known person may own one
     body = await declare(client, alice, owner="oncall-sre")
 
     assert body["owner"] == "oncall-sre"

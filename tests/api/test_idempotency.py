@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 import asyncpg
 import httpx
@@ -114,3 +115,27 @@ async def test_concurrent_declares_with_one_key_make_one_incident(
     assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 7
     assert await declared_incidents(pool) == 1
     assert await pool.fetchval("SELECT count(DISTINCT originator_id) FROM irm_events") == 1
+
+
+async def test_the_stored_fingerprint_is_the_one_earlier_versions_stored(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, alice: Headers
+) -> None:
+    # Keys outlive deployments: a retry after an upgrade must match what the older code stored,
+    # the SHA-256 of the trimmed request as JSON with sorted keys.
+    body = {**DECLARE, "title": "  Checkout returns 500s  ", "owner": "bob"}
+    canonical = (
+        b'{"criteria":["customer_sla_at_risk","production_workloads_affected"],'
+        b'"description":"Error rate on /checkout above 20% since 03:05","owner":"bob",'
+        b'"services":["checkout","payments"],"severity":"P2","title":"Checkout returns 500s"}'
+    )
+
+    response = await client.post(
+        "/v1/incidents", json=body, headers={**alice, "Idempotency-Key": KEY}
+    )
+
+    assert response.status_code == 201, response.text
+    stored = await pool.fetchval(
+        "SELECT request_fingerprint FROM irm_idempotency_keys WHERE idempotency_key = $1", KEY
+    )
+    assert stored == hashlib.sha256(canonical).hexdigest()
+    assert stored == "d0955f6514051951f2c387f0be542a1a64051494b4d865231460d2a11c38c584"

@@ -138,7 +138,7 @@ async def test_add_a_contributing_factor(
     )
 
     assert answer["review"]["contributing_factors"] == [
-        {"text": "Config pushes skip the canary", "category": "change"}
+        {"id": "1", "text": "Config pushes skip the canary", "category": "change"}
     ]
 
 
@@ -150,6 +150,7 @@ async def test_add_a_recommendation(
     )
 
     assert answer["review"]["recommendations"] == ["Canary every config push"]
+    assert answer["review"]["recommendation_ids"] == ["1"]
 
 
 async def test_add_a_follow_up_answers_its_id(
@@ -177,6 +178,11 @@ async def test_add_a_follow_up_answers_its_id(
         "completed_at": None,
         "completed_by": None,
         "completion_note": None,
+        "cancelled_at": None,
+        "cancelled_by": None,
+        "cancel_reason": None,
+        "original_due_date": FAR,
+        "due_date_changes": 0,
     }
 
 

@@ -129,12 +129,16 @@ async def test_a_listed_follow_up_says_where_it_stands(
     )
 
     (item,) = response.json()["items"]
-    assert {k: v for k, v in item.items() if k not in ("added_at", "completed_at")} == {
+    ignored = ("added_at", "completed_at", "incident_reference")
+    assert {k: v for k, v in item.items() if k not in ignored} == {
         "id": follow_ups.ids["runbook"],
         "incident_id": follow_ups.incidents["runbook"],
+        "incident_title": "Checkout returns 500s",
         "title": "Runbook: pool exhaustion",
         "owner": "bob",
         "due_date": "2025-06-01",
+        "original_due_date": "2025-06-01",
+        "due_date_changes": 0,
         "ticket": "OPS-runbook",
         "status": "done",
         "overdue": False,
@@ -142,6 +146,7 @@ async def test_a_listed_follow_up_says_where_it_stands(
         "completion_note": "written",
     }
     assert item["added_at"] < item["completed_at"]
+    assert item["incident_reference"].startswith("INC-")
 
     overdue_only = await client.get(
         "/v1/follow-ups", params={"overdue": "true", "limit": "1"}, headers=carol
@@ -322,6 +327,7 @@ async def test_review_metrics_worked_out_by_hand(
         "open": 2,
         "overdue": 1,  # f3
         "median_days_to_complete": 2.5,  # of 1 (f5), 2.5 (f1) and 4 (f2)
+        "cancelled": 0,
     }
     assert metrics["by_service"] == {"checkout": 2, "payments": 2, "search": 1}
     assert metrics["by_factor_category"] == {
@@ -349,6 +355,7 @@ async def test_metrics_of_an_empty_window_have_empty_review_figures(
         "open": 0,
         "overdue": 0,
         "median_days_to_complete": None,
+        "cancelled": 0,
     }
     assert metrics["by_service"] == {}
     assert set(metrics["by_factor_category"].values()) == {0}

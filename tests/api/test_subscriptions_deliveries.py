@@ -11,12 +11,9 @@ import httpx
 from cloudevents.core.bindings.http import HTTPMessage, from_structured_event
 from standardwebhooks.webhooks import Webhook
 
-from services.notifier.runner import notifier_running
-from services.notifier.settings import NotifierSettings
-from shared.database import Database
 from shared.webhooks.deliveries import NewDelivery, queue_deliveries
 from tests.api.conftest import Headers, declare
-from tests.api.subscription_helpers import ALLOWED, log_of, subscribe
+from tests.api.subscription_helpers import closed_port, log_of, quick_notifier, subscribe
 
 
 async def queue(pool: asyncpg.Pool, subscription_id: str, count: int) -> list[str]:
@@ -138,21 +135,10 @@ async def test_the_log_shows_every_attempt_of_live_deliveries(
     receiver = Receiver([500])
     server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    closed = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
-    dead_port = closed.sockets[0].getsockname()[1]
-    closed.close()
-    await closed.wait_closed()
     healthy = await subscribe(api, root, url=f"http://127.0.0.1:{port}/hooks")
-    dead = await subscribe(api, root, url=f"http://127.0.0.1:{dead_port}/hooks")
-    settings = NotifierSettings(
-        database_url=database_url,  # type: ignore[arg-type]
-        webhook_allowed_targets=ALLOWED,
-        webhook_retry_schedule="0,0",
-        notifier_idle_timeout=0.2,
-    )
-    database = Database(pool=pool, url=database_url, embedded=False)
+    dead = await subscribe(api, root, url=f"http://127.0.0.1:{await closed_port()}/hooks")
 
-    async with server, notifier_running(database, settings):
+    async with server, quick_notifier(pool, database_url):
         incident = await declare(api, alice)
         [delivered] = await settled(api, root, healthy["id"], 1)
         [given_up] = await settled(api, root, dead["id"], 1)

@@ -47,11 +47,10 @@ async def test_resolving_twice_is_409_not_open(
         ("severity", {"severity": "P1", "reason": "worse"}),
         ("impact", {"impact": "none", "scope": "none"}),
         ("tickets", {"system": "jira", "key": "OPS-1"}),
-        ("updates", {"audience": "internal", "body": "late note"}),
+        ("updates", {"audience": "customer", "body": "late note"}),
         ("escalations", {"target": "db-team", "reason": "late"}),
         ("resolve", RESOLVE),
         ("close", None),
-        ("reopen", {"reason": "it came back"}),
     ],
 )
 async def test_a_command_on_a_closed_incident_is_409_closed(

@@ -8,6 +8,7 @@ import asyncio
 import random
 import signal
 from collections import Counter, defaultdict
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -30,6 +31,7 @@ from tests.integration.notifier.receiver import (
 pytestmark = pytest.mark.slow
 
 KILLS = 10
+STARTED_LINE = "notifier queueing after position"
 INCIDENTS = 5
 NOTIFIER_ENV = {
     "IRM_WEBHOOK_ALLOWED_TARGETS": "127.0.0.0/8,::1",
@@ -62,6 +64,11 @@ async def keep_appending(repository: IncidentRepository, stop: asyncio.Event) ->
         await asyncio.sleep(0.05)
 
 
+def has_received(count: int, receiver: Receiver) -> bool:
+    """Whether the receiver has had `count` requests or more."""
+    return len(receiver.requests) >= count
+
+
 async def test_sigkilled_notifiers_lose_nothing_and_duplicates_are_the_same_message(
     database_url: str,
     pool: asyncpg.Pool,
@@ -92,13 +99,18 @@ async def test_sigkilled_notifiers_lose_nothing_and_duplicates_are_the_same_mess
     appending = asyncio.create_task(keep_appending(repository, stop))
     process = None
     try:
-        for _ in range(KILLS):
-            seen = len(receiver.requests)
+        for started in range(1, KILLS + 1):
             more = rng.randint(5, 40)
             process = await start_notifier()
+            # Up first: requests the killed one had in flight may still be arriving, and
+            # counting them would kill this one before it has started.
+            await wait_for_log_line(
+                tmp_path / "notifier.err", STARTED_LINE, times=started, within=60
+            )
+            seen = len(receiver.requests)
             # Mid-stream: after this notifier has sent a few messages, at a random moment.
             await receiver.wait_for(
-                lambda r, s=seen, m=more: len(r.requests) >= s + m,
+                partial(has_received, seen + more),
                 within=60,
                 what="the new notifier sending",
             )
@@ -120,7 +132,7 @@ async def test_sigkilled_notifiers_lose_nothing_and_duplicates_are_the_same_mess
         # (past start-up, its signal handlers installed) before asking it to stop.
         await wait_for_log_line(
             tmp_path / "notifier.err",
-            "notifier queueing after position",
+            STARTED_LINE,
             times=KILLS + 1,
             within=60,
         )

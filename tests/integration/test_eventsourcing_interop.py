@@ -23,23 +23,23 @@ from shared.eventstore.store import ConcurrencyConflictError, EventStore
 from tests.integration.conftest import ALICE, declare_incident, post_updates
 
 
-def psycopg_params(url: str) -> dict[str, str]:
-    """The asyncpg URL as PostgresDatastore's arguments (a unix socket dir comes as ?host=)."""
+def datastore_at(url: str) -> PostgresDatastore:
+    """eventsourcing's datastore on the asyncpg URL's database (a socket dir comes as ?host=)."""
     parts = urlsplit(url)
     query = parse_qs(parts.query)
-    return {
-        "dbname": unquote(parts.path.lstrip("/")),
-        "host": query.get("host", [parts.hostname or "localhost"])[0],
-        "port": str(parts.port or query.get("port", ["5432"])[0]),
-        "user": unquote(parts.username or "postgres"),
-        "password": unquote(parts.password or ""),
-    }
+    return PostgresDatastore(
+        dbname=unquote(parts.path.lstrip("/")),
+        host=query.get("host", [parts.hostname or "localhost"])[0],
+        port=str(parts.port or query.get("port", ["5432"])[0]),
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password or ""),
+    )
 
 
 @pytest.fixture
 def recorder(database_url: str) -> Iterator[PostgresApplicationRecorder]:
     """eventsourcing's application recorder on the test's database and our events table."""
-    datastore = PostgresDatastore(**psycopg_params(database_url))
+    datastore = datastore_at(database_url)
     try:
         yield PostgresApplicationRecorder(datastore, events_table_name=EVENTS_TABLE)
     finally:

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 from shared.domain.incident import Incident
 from shared.eventstore.repository import IncidentRepository
@@ -177,3 +178,31 @@ async def test_snapshots_taken_while_commands_keep_coming_still_load_correctly(
     assert versions
     assert all(5 <= v <= 12 for v in versions)
     assert state(loaded) == state(await replay(store, incident.id))
+
+
+async def test_a_snapshot_from_before_the_peak_severity_is_passed_over_for_the_events(
+    repository: IncidentRepository, store: EventStore, pool: asyncpg.Pool
+) -> None:
+    incident = await a_long_incident(repository)  # declared P2, raised to P1
+    incident.change_severity(ALICE, severity="P3", reason="one region only")
+    await save(repository, incident)
+    # As class version 1 wrote them: no class_version, no peak_severity.
+    for row in await pool.fetch(
+        "SELECT originator_version, state FROM irm_snapshots WHERE originator_id = $1",
+        incident.id,
+    ):
+        stored = orjson.loads(row["state"])
+        del stored["state"]["class_version"], stored["state"]["peak_severity"]
+        await pool.execute(
+            "UPDATE irm_snapshots SET state = $3 WHERE originator_id = $1 "
+            "AND originator_version = $2",
+            incident.id,
+            row["originator_version"],
+            orjson.dumps(stored),
+        )
+
+    loaded = await repository.get(incident.id)
+
+    assert (loaded.severity, loaded.peak_severity) == ("P3", "P1")
+    assert state(loaded) == state(await replay(store, incident.id))
+    assert loaded.postmortem_required

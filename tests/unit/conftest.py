@@ -9,9 +9,10 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.domain.errors import DomainError
-from shared.domain.events import event_name
+from shared.domain.events import IncidentEvent, as_incident_event, event_name
 from shared.domain.incident import Incident
 from shared.domain.values import Actor
 
@@ -28,7 +29,7 @@ E = TypeVar("E", bound=DomainError)
 # Every command that needs the acting IC's authority and is allowed on an open incident.
 COMMANDER_COMMANDS_WHEN_OPEN: dict[str, Command] = {
     "assign_role": lambda i, a: i.assign_role(
-        a, role="operations_lead", assignee="erin", note=None
+        a, role="incident_commander", assignee="erin", note=None
     ),
     "change_severity": lambda i, a: i.change_severity(a, severity="P1", reason="spreading"),
     "assess_impact": lambda i, a: i.assess_impact(a, impact="checkout fails", scope="EU"),
@@ -87,6 +88,20 @@ def names(events: Sequence[Event]) -> list[str]:
     return [event_name(e) for e in events]
 
 
+def decode_event(mapper: Mapper[UUID], stored: StoredEvent) -> IncidentEvent:
+    """A stored incident event, decoded (any other stored event is refused)."""
+    return as_incident_event(mapper.to_domain_event(stored))
+
+
+def restore_snapshot(mapper: Mapper[UUID], stored: StoredEvent) -> Incident:
+    """The incident a stored snapshot holds, decoded and restored."""
+    snapshot = mapper.to_domain_event(stored)
+    assert isinstance(snapshot, Incident.Snapshot)
+    incident = snapshot.mutate(None)
+    assert isinstance(incident, Incident)
+    return incident
+
+
 def only_event(incident: Incident) -> Any:
     """The single event the last command recorded (typed Any to read its own fields)."""
     events = incident.collect_events()
@@ -99,7 +114,7 @@ def state_of(incident: Incident) -> tuple[int, dict[str, Any]]:
     return incident.version, copy.deepcopy(Incident.Snapshot.take(incident).state)
 
 
-def refuse(incident: Incident, error: type[E], command: Callable[[], None]) -> E:
+def refuse(incident: Incident, error: type[E], command: Callable[[], object]) -> E:
     """Run a command that must be refused: it raises `error`, records nothing, changes nothing."""
     incident.collect_events()  # earlier events are not this command's
     before = state_of(incident)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.domain.errors import NotAuthorizedError
-from shared.domain.events import event_actor
+from shared.domain.events import UpdatePosted, event_actor
 from shared.domain.incident import Incident
 from shared.domain.values import Actor
 from tests.unit.conftest import (
@@ -177,6 +177,7 @@ def test_anyone_may_post_internal_updates_and_link_tickets(staffed: Incident) ->
 
     update, ticket = staffed.collect_events()
     assert event_actor(update) == event_actor(ticket) == "erin"
+    assert isinstance(update, UpdatePosted)
     assert update.break_glass is False
 
 

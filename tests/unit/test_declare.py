@@ -42,6 +42,8 @@ def test_declaring_records_one_declared_event_with_everything_said() -> None:
         "severity": "P1",
         "services": ["checkout", "payments"],
         "owner": "bob",
+        "started_at": None,
+        "detected_at": None,
     }
     assert declared.originator_id == incident.id
     assert declared.originator_version == 1 == incident.version
@@ -95,16 +97,18 @@ def test_severity_services_and_description_are_optional() -> None:
         "severity": None,
         "services": [],
         "owner": "alice",
+        "started_at": None,
+        "detected_at": None,
     }
     assert incident.severity is None
     assert declare(description="   ").description is None
 
 
 @pytest.mark.parametrize(
-    ("number", "display_id"), [(1, "INC-1"), (42, "INC-42"), (10_000, "INC-10000")]
+    ("number", "reference"), [(1, "INC-1"), (42, "INC-42"), (10_000, "INC-10000")]
 )
-def test_the_display_id_is_inc_and_the_number(number: int, display_id: str) -> None:
-    assert declare(number=number).display_id == display_id
+def test_the_reference_is_inc_and_the_number(number: int, reference: str) -> None:
+    assert declare(number=number).reference == reference
 
 
 @pytest.mark.parametrize("number", [0, -1])

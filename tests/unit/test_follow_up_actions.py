@@ -78,6 +78,7 @@ def test_a_follow_up_has_a_title_an_owner_a_due_date_and_a_ticket(in_review: Inc
             due_date="2026-04-01",
             ticket="OPS-2001",
             added_at=event.timestamp,
+            original_due_date="2026-04-01",
         )
     }
     assert not in_review.review.follow_ups[follow_up_id].done

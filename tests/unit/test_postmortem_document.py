@@ -9,10 +9,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from services.incident_api.postmortem import ReviewFigures, render_postmortem, review_figures
 from shared.domain.incident import Incident
 from shared.domain.values import Actor
 from shared.eventstore.store import RecordedEvent
-from shared.postmortem import ReviewFigures, render_postmortem, review_figures
 from tests.unit.conftest import ALICE, BOB, CAROL, DAVE, declare
 from tests.unit.readmodels.conftest import Log, at
 from tests.unit.review_story import ERIN
@@ -60,7 +60,7 @@ def p1_story() -> Story:
         description="Error rate above 20% since the 03:00 deploy",
         services=["checkout", "payments"],
     )
-    steps = [
+    steps: list[tuple[int, Callable[[], object]]] = [
         (0, lambda: None),
         (4, lambda: incident.assign_role(ALICE, role="incident_commander", assignee="bob",
                                          note="bob is on call")),
@@ -223,6 +223,28 @@ def test_internal_updates_are_not_customer_contact_and_reminders_are_counted() -
     assert figures.time_to_resolve is None
 
 
+def test_a_reminder_for_several_missed_intervals_counts_each_of_them() -> None:
+    def remind_late(incident: Incident) -> None:
+        # The notifier was down: one reminder for the three hours missed since the contact.
+        due = incident.customer_contact_at + timedelta(hours=3)
+        incident.record_update_overdue(
+            Actor("system", is_admin=True), due_at=due, missed_intervals=3
+        )
+
+    def remind(incident: Incident) -> None:
+        due = incident.customer_contact_at + timedelta(hours=1) * (incident.overdue_reminders + 1)
+        incident.record_update_overdue(Actor("system", is_admin=True), due_at=due)
+
+    events = story(
+        (190, remind_late),
+        (241, remind),
+        (250, lambda i: i.post_update(ALICE, audience="customer", body="sorry for the silence")),
+        (311, remind),
+    )
+
+    assert review_figures(events).overdue_reminders == 3 + 1 + 1
+
+
 # --- the document, section by section ---------------------------------------------------------
 
 
@@ -382,12 +404,13 @@ def test_a_review_published_without_follow_ups_gives_the_reason() -> None:
     log = Log()
     incident = declare(severity="P3", description="one disk failed")
     log.record(incident, at(0))
-    for minutes, command in [
+    steps: list[tuple[int, Callable[[], object]]] = [
         (5, lambda: incident.resolve(ALICE, resolution="restored", summary="disk replaced")),
         (60, lambda: incident.start_postmortem(ALICE, facilitator="carol")),
         (61, lambda: incident.record_root_cause(CAROL, text="A disk failed")),
         (62, lambda: incident.publish_postmortem(CAROL, no_follow_up_reason="a one-off")),
-    ]:
+    ]
+    for minutes, command in steps:
         command()
         log.record(incident, at(minutes))
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.notifier.reminders import next_reminder_due
+import pytest
+
+from shared.domain.errors import InvalidFieldError
+from shared.domain.events import CustomerUpdateOverdue, event_data
 from shared.domain.incident import Incident
+from shared.domain.rules import next_reminder_due, overdue_by
 from shared.domain.values import SYSTEM_ACTOR, Actor
 
 ALICE = Actor("alice")
@@ -76,3 +80,96 @@ def test_a_reminder_is_stored_under_its_stable_topic() -> None:
     incident.record_update_overdue(SYSTEM_ACTOR, due_at=due)
     stored = build_mapper().to_stored_event(incident.collect_events()[-1])
     assert stored.topic == "irm:Incident.CustomerUpdateOverdue"
+
+
+# --- issue 11: from the first classification, one reminder for several missed intervals ---
+
+
+def test_the_cadence_starts_at_the_first_classification_not_the_declaration() -> None:
+    incident = declare(None)
+    declared_at = incident.customer_contact_at
+    incident.change_severity(ALICE, severity="P1", reason="all regions down")
+    classified_at = incident.customer_contact_at
+
+    assert classified_at > declared_at
+    assert next_reminder_due(incident, CADENCE) == classified_at + timedelta(minutes=30)
+    # A P1 made so nine seconds after an unclassified declaration, half an hour later, is
+    # one interval late, not two.
+    assert overdue_by(incident, CADENCE, classified_at + timedelta(minutes=30, seconds=5)) == (
+        classified_at + timedelta(minutes=30),
+        1,
+    )
+
+
+def test_a_reclassification_does_not_restart_the_cadence() -> None:
+    incident = declare("P2")
+    declared_at = incident.customer_contact_at
+    incident.change_severity(ALICE, severity="P1", reason="all regions down")
+
+    assert incident.customer_contact_at == declared_at
+
+
+def test_intervals_missed_while_nobody_looked_make_one_reminder_that_counts_them() -> None:
+    incident = declare("P1")
+    contact = incident.customer_contact_at
+    now = contact + timedelta(minutes=30 * 4 + 10)  # four intervals missed
+
+    overdue = overdue_by(incident, CADENCE, now)
+
+    assert overdue == (contact + timedelta(minutes=120), 4)
+    due, missed = overdue
+    incident.record_update_overdue(SYSTEM_ACTOR, due_at=due, missed_intervals=missed)
+    (reminder,) = incident.collect_events()[1:]
+    assert isinstance(reminder, CustomerUpdateOverdue)
+    assert (reminder.missed_intervals, reminder.due_at) == (4, due)
+    assert overdue_by(incident, CADENCE, now) is None, "nothing more until the next interval"
+    assert next_reminder_due(incident, CADENCE) == contact + timedelta(minutes=150)
+    assert overdue_by(incident, CADENCE, contact + timedelta(minutes=150)) == (
+        contact + timedelta(minutes=150),
+        5,
+    )
+
+
+def test_no_reminder_before_the_first_interval_passes() -> None:
+    incident = declare("P1")
+    almost = incident.customer_contact_at + timedelta(minutes=29, seconds=59)
+
+    assert overdue_by(incident, CADENCE, almost) is None
+
+
+def test_a_reminder_that_counts_no_more_missed_intervals_is_refused() -> None:
+    incident = declare("P1")
+    due = incident.customer_contact_at + timedelta(minutes=60)
+    incident.record_update_overdue(SYSTEM_ACTOR, due_at=due, missed_intervals=2)
+
+    with pytest.raises(InvalidFieldError):
+        incident.record_update_overdue(
+            SYSTEM_ACTOR, due_at=due + timedelta(minutes=30), missed_intervals=2
+        )
+    assert incident.overdue_reminders == 2
+
+
+def test_a_reminder_names_the_communications_lead_and_the_acting_ic() -> None:
+    incident = declare("P1")
+    incident.assign_role(ALICE, role="incident_commander", assignee="bob", note=None)
+    incident.assign_role(Actor("bob"), role="communications_lead", assignee="carol", note=None)
+    incident.record_update_overdue(
+        SYSTEM_ACTOR, due_at=incident.customer_contact_at + timedelta(minutes=30)
+    )
+
+    reminder = incident.collect_events()[-1]
+    assert event_data(reminder)["update_owner"] == "carol"
+    assert event_data(reminder)["incident_commander"] == "bob"
+
+
+def test_without_a_communications_lead_the_acting_ic_owes_the_update() -> None:
+    incident = declare("P1")  # alice owns it and acts as IC
+    incident.record_update_overdue(
+        SYSTEM_ACTOR, due_at=incident.customer_contact_at + timedelta(minutes=30)
+    )
+
+    reminder = incident.collect_events()[-1]
+    assert (event_data(reminder)["update_owner"], event_data(reminder)["incident_commander"]) == (
+        "alice",
+        "alice",
+    )

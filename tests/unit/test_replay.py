@@ -7,7 +7,15 @@ import json
 from shared.domain.events import event_name
 from shared.domain.incident import Incident
 from shared.eventstore.mapper import build_mapper
-from tests.unit.conftest import ALICE, BOB, declare, names, whole_story
+from tests.unit.conftest import (
+    ALICE,
+    BOB,
+    declare,
+    decode_event,
+    names,
+    restore_snapshot,
+    whole_story,
+)
 
 # The stored names are a contract with every database already written: never change these.
 STORED_TOPICS = {
@@ -57,9 +65,9 @@ def test_replaying_stored_events_rebuilds_an_equal_incident() -> None:
     incident = whole_story()
     stored = [mapper.to_stored_event(e) for e in incident.collect_events()]
 
-    replayed = None
+    replayed: Incident | None = None
     for s in stored:
-        replayed = mapper.to_domain_event(s).mutate(replayed)
+        replayed = decode_event(mapper, s).mutate(replayed)
 
     assert isinstance(replayed, Incident)
     assert replayed == incident
@@ -82,6 +90,7 @@ def test_a_snapshot_is_stored_under_its_stable_topic_and_restores_the_incident()
 
     assert stored.topic == "irm:Incident.Snapshot"
     assert event_name(snapshot) == "Snapshot"
+    assert isinstance(snapshot, Incident.Snapshot)
     assert json.loads(stored.state)["topic"] == "irm:Incident"
     assert stored.originator_version == incident.version
     assert snapshot.mutate(None) == incident
@@ -97,9 +106,9 @@ def test_events_after_a_snapshot_replay_onto_it() -> None:
     incident.resolve(BOB, resolution="mitigated", summary="traffic shifted")
     later = [mapper.to_stored_event(e) for e in incident.collect_events()]
 
-    replayed = mapper.to_domain_event(snapshot).mutate(None)
+    replayed: Incident | None = restore_snapshot(mapper, snapshot)
     for s in later:
-        replayed = mapper.to_domain_event(s).mutate(replayed)
+        replayed = decode_event(mapper, s).mutate(replayed)
 
     assert replayed == incident
     assert isinstance(replayed, Incident)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shared.domain.errors import IllegalTransitionError, InvalidFieldError, NotAuthorizedError
-from shared.domain.events import event_actor, event_name
+from shared.domain.events import RootCauseRecorded, event_actor, event_name
 from shared.domain.incident import Incident
 from shared.domain.review import FactorCategory
 from shared.domain.values import Actor
@@ -260,7 +260,10 @@ def test_a_root_cause_recorded_again_supersedes_the_first_and_both_stay(
     in_review.record_root_cause(ALICE, text="  The connection pool was exhausted\n")
 
     events = in_review.collect_events()
-    assert [(event_name(e), e.text, e.actor) for e in events] == [
+    assert all(isinstance(e, RootCauseRecorded) for e in events)
+    assert [
+        (event_name(e), e.text, e.actor) for e in events if isinstance(e, RootCauseRecorded)
+    ] == [
         ("RootCauseRecorded", "DNS", "carol"),
         ("RootCauseRecorded", "The connection pool was exhausted", "alice"),
     ]
@@ -296,7 +299,9 @@ def test_a_contributing_factor_has_a_documented_category(
     assert event_name(event) == "ContributingFactorAdded"
     assert (event.text, event.category, event.actor) == ("it happened", category, "carol")
     assert type(event.category) is str, "events hold plain strings, never enums"
-    assert in_review.review.contributing_factors == [{"text": "it happened", "category": category}]
+    assert in_review.review.contributing_factors == [
+        {"id": "1", "text": "it happened", "category": category}
+    ]
 
 
 @pytest.mark.parametrize("category", ["people", "Detection", "", "change "])
@@ -334,10 +339,11 @@ def test_factors_and_recommendations_accumulate_in_order(in_review: Incident) ->
         "RecommendationAdded",
     ]
     assert in_review.review.contributing_factors == [
-        {"text": "no canary", "category": "change"},
-        {"text": "alert at 100%", "category": "detection"},
+        {"id": "1", "text": "no canary", "category": "change"},
+        {"id": "2", "text": "alert at 100%", "category": "detection"},
     ]
     assert in_review.review.recommendations == ["canary config pushes", "alert at 80%"]
+    assert in_review.review.recommendation_ids == ["1", "2"]
 
 
 def test_a_recommendation_needs_text(in_review: Incident) -> None:

@@ -10,7 +10,7 @@ from shared.domain.incident import Incident
 from shared.domain.review import FollowUp, Review
 from shared.domain.values import Actor
 from shared.eventstore.mapper import build_mapper
-from tests.unit.conftest import names
+from tests.unit.conftest import decode_event, names, restore_snapshot
 from tests.unit.review_story import fully_reviewed
 
 # The stored names are a contract with every database already written: never change these.
@@ -30,9 +30,9 @@ REVIEW_TOPICS = {
 def replay(incident: Incident) -> Incident:
     """The incident rebuilt from its pending events, stored and loaded through the mapper."""
     mapper = build_mapper()
-    replayed = None
+    replayed: Incident | None = None
     for event in incident.collect_events():
-        replayed = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(replayed)
+        replayed = decode_event(mapper, mapper.to_stored_event(event)).mutate(replayed)
     assert isinstance(replayed, Incident)
     return replayed
 
@@ -87,7 +87,7 @@ def test_a_snapshot_of_a_reviewed_incident_restores_the_review_faithfully() -> N
     incident.collect_events()
 
     stored = mapper.to_stored_event(Incident.Snapshot.take(incident))
-    restored = mapper.to_domain_event(stored).mutate(None)
+    restored = restore_snapshot(mapper, stored)
 
     assert stored.topic == "irm:Incident.Snapshot"
     state = json.loads(stored.state)["state"]
@@ -111,9 +111,9 @@ def test_review_events_after_a_snapshot_replay_onto_it() -> None:
     incident.complete_follow_up(Actor("frank"), follow_up_id=alert, note="alert added")
     later = [mapper.to_stored_event(e) for e in incident.collect_events()]
 
-    replayed = mapper.to_domain_event(snapshot).mutate(None)
+    replayed: Incident | None = restore_snapshot(mapper, snapshot)
     for s in later:
-        replayed = mapper.to_domain_event(s).mutate(replayed)
+        replayed = decode_event(mapper, s).mutate(replayed)
 
     assert replayed == incident
     assert isinstance(replayed, Incident)

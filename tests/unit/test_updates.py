@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from shared.domain.errors import InvalidFieldError, NoChangeError
+from shared.domain.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
+from shared.domain.errors import (
+    IllegalTransitionError,
+    InvalidFieldError,
+    NoChangeError,
+    NotAuthorizedError,
+)
 from shared.domain.events import event_actor, event_data, event_name
 from shared.domain.incident import Incident
-from tests.unit.conftest import ALICE, DAVE, only_event, refuse
+from shared.domain.rules import next_reminder_due
+from tests.unit.conftest import ALICE, CAROL, DAVE, ROOT, only_event, refuse
 
 
 @pytest.mark.parametrize("audience", ["internal", "customer"])
@@ -21,6 +28,7 @@ def test_an_update_records_its_audience_and_body(incident: Incident, audience: s
         "audience": audience,
         "body": "Rolling back the 14:05 deploy",
         "break_glass": False,
+        "kind": "regular",
     }
 
 
@@ -102,3 +110,97 @@ def test_a_ticket_needs_a_system_and_a_key(
         lambda: incident.link_ticket(DAVE, system=system, key=key, url=None),
     )
     assert error.field == field
+
+
+# --- final notices and updates after the resolution ----------------------------------------
+
+
+@pytest.mark.parametrize("fixture", ["resolved", "closed"])
+def test_the_ic_posts_a_final_customer_notice_after_resolve_and_after_close(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    incident: Incident = request.getfixturevalue(fixture)
+
+    incident.post_update(ALICE, audience="customer", body="RCA published", kind="final")
+
+    event = only_event(incident)
+    assert event_data(event) == {
+        "audience": "customer",
+        "body": "RCA published",
+        "break_glass": False,
+        "kind": "final",
+    }
+    assert incident.status == fixture
+
+
+def test_the_communications_lead_posts_a_final_notice_on_a_closed_incident(
+    incident: Incident,
+) -> None:
+    incident.assign_role(ALICE, role="communications_lead", assignee="carol", note=None)
+    incident.resolve(ALICE, resolution="restored", summary="rolled back")
+    incident.close(ALICE)
+    incident.collect_events()
+
+    incident.post_update(CAROL, audience="customer", body="RCA published", kind="final")
+
+    assert only_event(incident).actor == "carol"
+
+
+def test_a_final_notice_from_someone_without_the_role_is_refused(closed: Incident) -> None:
+    refuse(
+        closed,
+        NotAuthorizedError,
+        lambda: closed.post_update(DAVE, audience="customer", body="RCA", kind="final"),
+    )
+
+
+def test_an_admin_posting_a_final_notice_breaks_glass(closed: Incident) -> None:
+    closed.post_update(ROOT, audience="customer", body="RCA published", kind="final")
+
+    assert only_event(closed).break_glass is True
+
+
+def test_a_regular_customer_update_on_a_closed_incident_is_still_refused(closed: Incident) -> None:
+    error = refuse(
+        closed,
+        IllegalTransitionError,
+        lambda: closed.post_update(ALICE, audience="customer", body="still fine"),
+    )
+    assert error.rule == "incident-closed"
+
+
+def test_anyone_may_post_an_internal_update_after_close(closed: Incident) -> None:
+    closed.post_update(DAVE, audience="internal", body="Dashboards archived")
+
+    event = only_event(closed)
+    assert (event.audience, event.kind, event.actor) == ("internal", "regular", "dave")
+
+
+def test_a_final_notice_while_the_incident_is_open_is_refused(incident: Incident) -> None:
+    error = refuse(
+        incident,
+        IllegalTransitionError,
+        lambda: incident.post_update(ALICE, audience="customer", body="done", kind="final"),
+    )
+    assert error.rule == "incident-not-resolved"
+
+
+@pytest.mark.parametrize(
+    ("audience", "kind"), [("internal", "final"), ("customer", "last")], ids=["internal", "unknown"]
+)
+def test_a_final_internal_update_or_an_unknown_kind_is_refused(
+    resolved: Incident, audience: str, kind: str
+) -> None:
+    error = refuse(
+        resolved,
+        InvalidFieldError,
+        lambda: resolved.post_update(ALICE, audience=audience, body="x", kind=kind),
+    )
+    assert error.field == "kind"
+
+
+def test_no_cadence_runs_after_a_final_notice(resolved: Incident) -> None:
+    resolved.post_update(ALICE, audience="customer", body="RCA published", kind="final")
+    resolved.collect_events()
+
+    assert next_reminder_due(resolved, parse_cadence(DEFAULT_UPDATE_CADENCE)) is None

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.readmodels.ddl import FOLLOW_UPS
+from shared.readmodels.ddl import FOLLOW_UPS, INCIDENTS
 from shared.readmodels.follow_ups import FollowUpRow
 from shared.readmodels.tables import FOLLOW_UP_COLUMNS, follow_up_from_record
 
@@ -44,3 +44,14 @@ async def follow_ups_of(pool: asyncpg.Pool, incident_ids: list[UUID]) -> list[Fo
         incident_ids,
     )
     return [follow_up_from_record(r) for r in records]
+
+
+async def incident_names(
+    pool: asyncpg.Pool, incident_ids: list[UUID]
+) -> dict[UUID, tuple[int, str]]:
+    """The number and title of each of the given incidents that the read model has."""
+    records = await pool.fetch(
+        f"SELECT id, number, title FROM {INCIDENTS} WHERE id = any($1::uuid[])",
+        list(set(incident_ids)),
+    )
+    return {r["id"]: (r["number"], r["title"]) for r in records}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -11,17 +12,25 @@ from uuid import UUID
 import asyncpg
 import orjson
 
-from services.incident_api.problems import ProblemError
-from shared.readmodels.ddl import INCIDENTS
+from services.incident_api.errors import InvalidCursorError, InvalidParameterError
+from shared.domain.rules import severity_rank
+from shared.domain.values import Role, Severity
+from shared.readmodels.ddl import FOLLOW_UPS, INCIDENTS
 from shared.readmodels.incidents import IncidentRow
 from shared.readmodels.tables import INCIDENT_COLUMNS, incident_from_record
 
+# By rank, not by the text: the domain's `severity_rank` (P1 first, unclassified last) in SQL.
+_SEVERITY_RANK: Final = (
+    "CASE severity "
+    + " ".join(f"WHEN '{s.value}' THEN {severity_rank(s.value)}" for s in Severity)
+    + f" ELSE {severity_rank(None)} END"
+)
 # Each sort key is an SQL expression that is never NULL, so keyset comparison is total.
 SORT_KEYS: Final[dict[str, str]] = {
     "declared_at": "declared_at",
     "updated_at": "updated_at",
     "number": "number",
-    "severity": "coalesce(severity, 'P9')",
+    "severity": _SEVERITY_RANK,
 }
 DEFAULT_SORT: Final = "-declared_at"
 # The Python type of each sort key's value, so a tampered cursor is refused, not sent to SQL.
@@ -29,9 +38,33 @@ _CURSOR_TYPES: Final[dict[str, type]] = {
     "declared_at": datetime,
     "updated_at": datetime,
     "number": int,
-    "severity": str,
+    "severity": int,
 }
 _BIGINT_LIMIT: Final = 2**63
+# At most 18 digits: every such number fits the bigint column.
+_REFERENCE: Final = re.compile(r"inc-([0-9]{1,18})", re.IGNORECASE)
+
+
+_HOLDS_A_ROLE: Final = "EXISTS (SELECT 1 FROM jsonb_each_text(roles) r WHERE r.value = $?)"
+# `rules.acting_commander`: the named IC, or the owner until one is named.
+_ACTING_COMMANDER: Final = f"coalesce(roles->>'{Role.INCIDENT_COMMANDER.value}', owner)"
+_OWNS_AN_OPEN_FOLLOW_UP: Final = (
+    f"EXISTS (SELECT 1 FROM {FOLLOW_UPS} f WHERE f.incident_id = {INCIDENTS}.id "
+    "AND f.owner = $? AND f.status = 'open')"
+)
+
+# The filters that are one condition on their value; $? stands for the value.
+_CONDITIONS: Final = {
+    "status": "status = $?",
+    "severity": "severity = $?",
+    "owner": "owner = $?",
+    "role_holder": f"({_HOLDS_A_ROLE} OR {_ACTING_COMMANDER} = $?)",
+    "involves": f"(owner = $? OR {_HOLDS_A_ROLE} OR {_OWNS_AN_OPEN_FOLLOW_UP})",
+    "service": "$? = ANY(services)",
+    "declared_since": "declared_at >= $?",
+    "declared_until": "declared_at < $?",
+    "review_pending": "review_pending = $?",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +75,7 @@ class IncidentFilter:
     severity: str | None = None
     owner: str | None = None
     role_holder: str | None = None
+    involves: str | None = None
     service: str | None = None
     declared_since: datetime | None = None
     declared_until: datetime | None = None
@@ -58,25 +92,10 @@ class IncidentFilter:
             args.append(value)
             conditions.append(sql.replace("$?", f"${len(args)}"))
 
-        if self.status is not None:
-            add("status = $?", self.status)
-        if self.severity is not None:
-            add("severity = $?", self.severity)
-        if self.owner is not None:
-            add("owner = $?", self.owner)
-        if self.role_holder is not None:
-            add(
-                "EXISTS (SELECT 1 FROM jsonb_each_text(roles) r WHERE r.value = $?)",
-                self.role_holder,
-            )
-        if self.service is not None:
-            add("$? = ANY(services)", self.service)
-        if self.declared_since is not None:
-            add("declared_at >= $?", self.declared_since)
-        if self.declared_until is not None:
-            add("declared_at < $?", self.declared_until)
-        if self.review_pending is not None:
-            add("review_pending = $?", self.review_pending)
+        for name, sql in _CONDITIONS.items():
+            value = getattr(self, name)
+            if value is not None:
+                add(sql, value)
         if self.update_overdue is not None:
             # coalesce: with nothing due the comparison is NULL, and NOT NULL would drop the row.
             overdue = "(status = 'open' AND coalesce(next_customer_update_due < now(), false))"
@@ -84,6 +103,11 @@ class IncidentFilter:
         if self.q:
             escaped = self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             add("title ILIKE $?", f"%{escaped}%")
+            number = reference_number(self.q)
+            if number is not None:
+                # `INC-12` finds incident 12, and any title that mentions it.
+                args.append(number)
+                conditions[-1] = f"({conditions[-1]} OR number = ${len(args)})"
         return conditions, args
 
 
@@ -136,13 +160,24 @@ async def get_incident_row(pool: asyncpg.Pool, incident_id: UUID) -> IncidentRow
     return None if record is None else incident_from_record(record)
 
 
+def reference_number(text: str) -> int | None:
+    """The number in `INC-<number>` (any case, spaces around allowed), or None."""
+    match = _REFERENCE.fullmatch(text.strip())
+    return None if match is None else int(match.group(1))
+
+
+async def incident_numbered(pool: asyncpg.Pool, number: int) -> UUID | None:
+    """The id of the incident numbered `number` (INC-<number>), if the projector has it."""
+    found: UUID | None = await pool.fetchval(
+        f"SELECT id FROM {INCIDENTS} WHERE number = $1", number
+    )
+    return found
+
+
 def _parse_sort(sort: str) -> tuple[str, bool]:
     name = sort.removeprefix("-")
     if name not in SORT_KEYS:
-        raise ProblemError(
-            422,
-            "validation-error",
-            "Request is invalid",
+        raise InvalidParameterError(
             f"sort: must be one of {', '.join(SORT_KEYS)}, optionally prefixed with -",
             field="sort",
         )
@@ -167,13 +202,7 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, UUID]:
             raise ValueError("cursor value does not fit the sort key")
         return value, UUID(payload["id"])
     except (ValueError, KeyError, TypeError) as error:
-        raise ProblemError(
-            400,
-            "invalid-cursor",
-            "The cursor is not valid here",
-            "pass back next_cursor unchanged, with the same sort",
-            field="cursor",
-        ) from error
+        raise InvalidCursorError from error
 
 
 def _fits(key: str, value: Any) -> bool:

@@ -7,14 +7,17 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.incident_api.deps import Reader, ServicesDep
-from services.incident_api.queries.follow_ups import list_follow_ups
-from services.incident_api.queries.freshness import wait_for_projection
+from services.incident_api.openapi_responses import FRESHNESS, PARAMETERS, READ, answers
+from services.incident_api.queries.follow_ups import incident_names, list_follow_ups
+from services.incident_api.queries.freshness import MinPosition, wait_until_projected
+from services.incident_api.request_checks import CheckedRoute
+from services.incident_api.schemas import copied
 from shared.readmodels.follow_ups import FollowUpRow
 
-router = APIRouter(prefix="/v1/follow-ups", tags=["post-incident review"])
+router = APIRouter(prefix="/v1/follow-ups", tags=["post-incident review"], route_class=CheckedRoute)
 
 
 class FollowUpView(BaseModel):
@@ -22,11 +25,17 @@ class FollowUpView(BaseModel):
 
     id: UUID
     incident_id: UUID
+    incident_reference: str | None = Field(description="INC-<number> of its incident.")
+    incident_title: str | None = Field(description="Its incident's title.")
     title: str
     owner: str
     due_date: date
+    original_due_date: date | None = Field(
+        description="The first due date: completed on time is measured against it."
+    )
+    due_date_changes: int = Field(description="How often the due date was moved.")
     ticket: str | None
-    status: str
+    status: str = Field(description="open, done, or cancelled (neither done nor open).")
     overdue: bool
     added_at: datetime
     completed_at: datetime | None
@@ -34,21 +43,14 @@ class FollowUpView(BaseModel):
     completion_note: str | None
 
     @classmethod
-    def of(cls, row: FollowUpRow, *, today: date) -> FollowUpView:
-        """From a read-model row."""
-        return cls(
-            id=row.id,
-            incident_id=row.incident_id,
-            title=row.title,
-            owner=row.owner,
-            due_date=row.due_date,
-            ticket=row.ticket,
-            status=row.status,
+    def of(cls, row: FollowUpRow, *, today: date, incident: tuple[int, str] | None) -> FollowUpView:
+        """From a read-model row and its incident's number and title (None if not projected)."""
+        return copied(
+            cls,
+            row,
             overdue=row.overdue(today),
-            added_at=row.added_at,
-            completed_at=row.completed_at,
-            completed_by=row.completed_by,
-            completion_note=row.completion_note,
+            incident_reference=None if incident is None else f"INC-{incident[0]}",
+            incident_title=None if incident is None else incident[1],
         )
 
 
@@ -58,21 +60,29 @@ class FollowUpList(BaseModel):
     items: list[FollowUpView]
 
 
-@router.get("")
+@router.get("", responses=answers(READ, PARAMETERS, FRESHNESS))
 async def follow_ups(
     _: Reader,
     services: ServicesDep,
-    status: Literal["open", "done"] | None = None,
+    status: Literal["open", "done", "cancelled"] | None = None,
     owner: str | None = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: MinPosition = None,
 ) -> FollowUpList:
     """Follow-ups across incidents, filtered by status, owner and overdue."""
-    if min_position is not None:
-        await wait_for_projection(services.pool, min_position, services.read_wait_seconds)
+    await wait_until_projected(
+        services.pool,
+        services.commands.own_writes,
+        own=services.commands.own_writes.highest,
+        min_position=min_position,
+        wait_seconds=services.read_wait_seconds,
+    )
     today = datetime.now(tz=UTC).date()
     rows = await list_follow_ups(
         services.pool, status=status, owner=owner, overdue=overdue, today=today, limit=limit
     )
-    return FollowUpList(items=[FollowUpView.of(r, today=today) for r in rows])
+    incidents = await incident_names(services.pool, [r.incident_id for r in rows])
+    return FollowUpList(
+        items=[FollowUpView.of(r, today=today, incident=incidents.get(r.incident_id)) for r in rows]
+    )

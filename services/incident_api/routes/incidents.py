@@ -5,49 +5,72 @@ GET /v1/incidents/{id} (the read model) lives in `incident_queries`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
-from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Response, status
+from fastapi import APIRouter, Header, Response, status
 
-from services.incident_api.command_runner import run_command
-from services.incident_api.commands import CommandOutcome
 from services.incident_api.deps import Reader, ServicesDep, Writer
 from services.incident_api.etag import etag
+from services.incident_api.openapi_responses import (
+    APPEND,
+    BODY,
+    DECLARE,
+    INCIDENT_LOOKUP,
+    LINK,
+    NAMES_INCIDENT,
+    NAMES_PEOPLE,
+    PARAMETERS,
+    READ,
+    WRITE,
+    answers,
+)
+from services.incident_api.plain_text import PLAIN_TEXT
+from services.incident_api.references import IncidentKey, incident_named, other_incident
+from services.incident_api.request_checks import CheckedRoute
+from services.incident_api.routes.command_routes import CommandRoute, add_command_routes
 from services.incident_api.schemas import (
+    DetailsEdit,
     EscalationCreate,
     EventList,
     EventRead,
     ImpactAssess,
+    ImpactWindowChange,
     IncidentClose,
     IncidentCommandResult,
     IncidentCreate,
-    IncidentRead,
     IncidentReopen,
     IncidentResolve,
+    LinkCreate,
     RoleAssign,
+    RoleUnassign,
     SeverityChange,
     TicketLink,
+    TimelineEntryCreate,
     UpdatePost,
 )
 from shared.domain.events import event_actor, event_data, event_name
-from shared.domain.incident import Incident
-from shared.domain.values import Actor
 
-router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
+router = APIRouter(prefix="/v1/incidents", tags=["incidents"], route_class=CheckedRoute)
 
-IfMatch = Annotated[
-    str | None,
-    Header(description='Expected version, e.g. "3"; a stale one gets 412.'),
-]
 IdempotencyKey = Annotated[
     str | None,
     Header(max_length=200, description="Repeat a declare safely: same key, same incident."),
+    PLAIN_TEXT,
 ]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(
+        WRITE,
+        BODY,
+        APPEND,
+        DECLARE,
+        status=status.HTTP_201_CREATED,
+        headers=("Location", "ETag", "Idempotent-Replayed"),
+    ),
+)
 async def declare_incident(
     body: IncidentCreate,
     actor: Writer,
@@ -56,20 +79,23 @@ async def declare_incident(
     idempotency_key: IdempotencyKey = None,
 ) -> IncidentCommandResult:
     """Declare an incident; the owner (default: you) acts as IC until one is assigned."""
-    outcome = await services.commands.declare(actor, body, idempotency_key=idempotency_key)
+    outcome = await services.commands.declare(
+        body.to_command(), actor, idempotency_key=idempotency_key
+    )
     response.headers["Location"] = f"/v1/incidents/{outcome.incident.id}"
     response.headers["ETag"] = etag(outcome.incident.version)
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return _answer(outcome)
+    return IncidentCommandResult.from_outcome(outcome)
 
 
-@router.get("/{incident_id}/events")
-async def list_events(incident_id: UUID, _: Reader, services: ServicesDep) -> EventList:
+@router.get("/{incident_id}/events", responses=answers(READ, PARAMETERS, INCIDENT_LOOKUP))
+async def list_events(incident_id: IncidentKey, _: Reader, services: ServicesDep) -> EventList:
     """Every stored event of the incident, in order, exactly as recorded."""
-    recorded = await services.store.read_stream(incident_id)
+    found = await incident_named(services, incident_id)
+    recorded = await services.store.read_stream(found)
     if not recorded:
-        await services.repository.get(incident_id)  # raises the 404
+        await services.commands.load(found)  # raises the 404
     return EventList(
         items=[
             EventRead(
@@ -85,191 +111,119 @@ async def list_events(incident_id: UUID, _: Reader, services: ServicesDep) -> Ev
     )
 
 
-@router.post("/{incident_id}/roles")
-async def assign_role(
-    incident_id: UUID,
-    body: RoleAssign,
+@router.post("/{incident_id}/links", responses=answers(LINK, headers=("ETag",)))
+async def link_incident(
+    incident_id: IncidentKey,
+    body: LinkCreate,
     actor: Writer,
     services: ServicesDep,
     response: Response,
-    if_match: IfMatch = None,
 ) -> IncidentCommandResult:
-    """Assign a role, or hand it over from its current holder with a note."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.assign_role(actor, role=body.role, assignee=body.assignee, note=body.note),
-    )
+    """Link this incident to another (this incident <relation> `incident`), acting IC only:
+    both incidents record the link, together, and each lists it (direction "to" here, "from"
+    on the other)."""
+    found = await incident_named(services, incident_id)
+    other_id, _ = await other_incident(services, "incident", body.incident)
+    outcome = await services.commands.link(found, other_id, body.relation, actor)
+    response.headers["ETag"] = etag(outcome.incident.version)
+    return IncidentCommandResult.from_outcome(outcome)
 
 
-@router.post("/{incident_id}/severity")
-async def change_severity(
-    incident_id: UUID,
-    body: SeverityChange,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> IncidentCommandResult:
-    """Change the severity (acting IC only), with the reason."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.change_severity(actor, severity=body.severity, reason=body.reason),
-    )
-
-
-@router.post("/{incident_id}/impact")
-async def assess_impact(
-    incident_id: UUID,
-    body: ImpactAssess,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> IncidentCommandResult:
-    """Record impact and scope (acting IC only)."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.assess_impact(actor, impact=body.impact, scope=body.scope),
-    )
-
-
-@router.post("/{incident_id}/tickets")
-async def link_ticket(
-    incident_id: UUID,
-    body: TicketLink,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> IncidentCommandResult:
-    """Link the incident's ticket in a support system."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.link_ticket(actor, system=body.system, key=body.key, url=body.url),
-    )
-
-
-@router.post("/{incident_id}/updates")
-async def post_update(
-    incident_id: UUID,
-    body: UpdatePost,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> IncidentCommandResult:
-    """Post an internal update (anyone) or a customer update (CL or acting IC)."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.post_update(actor, audience=body.audience, body=body.body),
-    )
-
-
-@router.post("/{incident_id}/escalations")
-async def escalate(
-    incident_id: UUID,
-    body: EscalationCreate,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> IncidentCommandResult:
-    """Escalate internally (acting IC only)."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.escalate(actor, target=body.target, reason=body.reason),
-    )
-
-
-@router.post("/{incident_id}/resolve")
-async def resolve(
-    incident_id: UUID,
-    body: IncidentResolve,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> IncidentCommandResult:
-    """Resolve an open incident (acting IC only)."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.resolve(actor, resolution=body.resolution, summary=body.summary),
-    )
-
-
-@router.post("/{incident_id}/close")
-async def close(
-    incident_id: UUID,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    body: Annotated[IncidentClose | None, Body()] = None,
-    if_match: IfMatch = None,
-) -> IncidentCommandResult:
-    """Confirm the resolution and close (acting IC only)."""
-    return await _run(services, response, incident_id, actor, if_match, lambda i: i.close(actor))
-
-
-@router.post("/{incident_id}/reopen")
-async def reopen(
-    incident_id: UUID,
-    body: IncidentReopen,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> IncidentCommandResult:
-    """Reopen a resolved incident (acting IC only), with the reason."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.reopen(actor, reason=body.reason),
-    )
-
-
-async def _run(
-    services: ServicesDep,
-    response: Response,
-    incident_id: UUID,
-    actor: Actor,
-    if_match: str | None,
-    command: Callable[[Incident], None],
-) -> IncidentCommandResult:
-    outcome = await run_command(services, response, incident_id, actor, if_match, command)
-    return _answer(outcome)
-
-
-def _answer(outcome: CommandOutcome) -> IncidentCommandResult:
-    read = IncidentRead.of(outcome.incident)
-    return IncidentCommandResult(**read.model_dump(), position=outcome.position)
+add_command_routes(
+    router,
+    [
+        CommandRoute(
+            "/{incident_id}/roles",
+            "assign_role",
+            "Assign a role, or hand it over from its current holder with a note; the assignee "
+            "must be a known person (GET /v1/people).",
+            RoleAssign,
+            problems=NAMES_PEOPLE,
+        ),
+        CommandRoute(
+            "/{incident_id}/roles/{role}",
+            "unassign_role",
+            "Stand a Communications or Operations Lead down (acting IC only), with an optional "
+            "note; the Incident Commander role can only be handed over.",
+            RoleUnassign,
+            optional_body=True,
+            path_ids=("role",),
+            method="DELETE",
+        ),
+        CommandRoute(
+            "/{incident_id}",
+            "edit_details",
+            "Correct the title, description or services (acting IC or Communications Lead); "
+            "fields left out stay as they are, a null description clears it.",
+            DetailsEdit,
+            method="PATCH",
+        ),
+        CommandRoute(
+            "/{incident_id}/severity",
+            "change_severity",
+            "Change the severity (acting IC only), with the reason.",
+            SeverityChange,
+        ),
+        CommandRoute(
+            "/{incident_id}/impact",
+            "assess_impact",
+            "Record impact and scope (acting IC only).",
+            ImpactAssess,
+        ),
+        CommandRoute(
+            "/{incident_id}/tickets",
+            "link_ticket",
+            "Link the incident's ticket in a support system.",
+            TicketLink,
+        ),
+        CommandRoute(
+            "/{incident_id}/updates",
+            "post_update",
+            "Post an internal update (anyone) or a customer update (CL or acting IC).",
+            UpdatePost,
+        ),
+        CommandRoute(
+            "/{incident_id}/escalations",
+            "escalate",
+            "Escalate internally (acting IC only).",
+            EscalationCreate,
+        ),
+        CommandRoute(
+            "/{incident_id}/resolve",
+            "resolve",
+            "Resolve an open incident (acting IC only); a duplicate names the incident it "
+            "duplicates.",
+            IncidentResolve,
+            problems=NAMES_INCIDENT,
+        ),
+        CommandRoute(
+            "/{incident_id}/close",
+            "close",
+            "Confirm the resolution and close (acting IC only).",
+            IncidentClose,
+            optional_body=True,
+        ),
+        CommandRoute(
+            "/{incident_id}/reopen",
+            "reopen",
+            "Reopen a resolved incident (acting IC only), with the reason.",
+            IncidentReopen,
+        ),
+        CommandRoute(
+            "/{incident_id}/impact-window",
+            "set_impact_window",
+            "Set or correct when the impact began (started_at) and when someone noticed it "
+            "(detected_at), acting IC only; neither after the declaration.",
+            ImpactWindowChange,
+        ),
+        CommandRoute(
+            "/{incident_id}/timeline-entries",
+            "add_timeline_entry",
+            "Record something that happened outside the tool at occurred_at (not in the "
+            "future); the timeline places it there, marked as added later.",
+            TimelineEntryCreate,
+        ),
+    ],
+    result=IncidentCommandResult,
+    if_match_description='Expected version, e.g. "3"; a stale one gets 412.',
+)

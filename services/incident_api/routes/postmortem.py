@@ -2,276 +2,196 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
-from uuid import UUID
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
 
-from services.incident_api.command_runner import run_command
-from services.incident_api.deps import Reader, ServicesDep, Writer
+from services.incident_api.deps import Reader, ServicesDep
 from services.incident_api.etag import etag
+from services.incident_api.openapi_responses import (
+    FACTOR_LOOKUP,
+    FOLLOW_UP_LOOKUP,
+    INCIDENT_LOOKUP,
+    PARAMETERS,
+    READ,
+    RECOMMENDATION_LOOKUP,
+    answers,
+)
+from services.incident_api.postmortem import render_postmortem
 from services.incident_api.postmortem_schemas import (
+    FACTOR,
+    FOLLOW_UP,
+    RECOMMENDATION,
     ContributingFactor,
+    ContributingFactorEdit,
+    ContributingFactorWithdraw,
+    FollowUpCancel,
     FollowUpComplete,
     FollowUpCreate,
     FollowUpDueDate,
     FollowUpReassign,
+    PostmortemAmend,
     PostmortemPublish,
     PostmortemRead,
     PostmortemStart,
     Recommendation,
+    RecommendationEdit,
+    RecommendationWithdraw,
     ReviewCommandResult,
     ReviewRead,
     RootCause,
 )
-from services.incident_api.schemas import IncidentRead
-from shared.domain.incident import Incident
-from shared.domain.values import Actor
-from shared.postmortem import render_postmortem
+from services.incident_api.references import IncidentKey, incident_named
+from services.incident_api.request_checks import CheckedRoute
+from services.incident_api.routes.command_routes import CommandRoute, add_command_routes
+from services.incident_api.routes.markdown import Accept, markdown, wants_markdown
+from services.incident_api.schemas import copied
 
-router = APIRouter(prefix="/v1/incidents/{incident_id}/postmortem", tags=["post-incident review"])
+router = APIRouter(
+    prefix="/v1/incidents/{incident_id}/postmortem",
+    tags=["post-incident review"],
+    route_class=CheckedRoute,
+)
 
-IfMatch = Annotated[str | None, Header(description='Expected version, e.g. "7".')]
-
-
-@router.post("")
-async def start_postmortem(
-    incident_id: UUID,
-    body: PostmortemStart,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ReviewCommandResult:
-    """Start the review of a resolved or closed incident (acting IC)."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.start_postmortem(actor, facilitator=body.facilitator),
-    )
-
-
-@router.post("/root-cause")
-async def record_root_cause(
-    incident_id: UUID,
-    body: RootCause,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ReviewCommandResult:
-    """Record the root cause; the latest wins, every version stays in the log."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.record_root_cause(actor, text=body.text),
-    )
-
-
-@router.post("/contributing-factors")
-async def add_contributing_factor(
-    incident_id: UUID,
-    body: ContributingFactor,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ReviewCommandResult:
-    """Add a contributing factor with its category."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.add_contributing_factor(actor, text=body.text, category=body.category),
-    )
-
-
-@router.post("/recommendations")
-async def add_recommendation(
-    incident_id: UUID,
-    body: Recommendation,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ReviewCommandResult:
-    """Add a preventive recommendation."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.add_recommendation(actor, text=body.text),
-    )
-
-
-@router.post("/follow-ups")
-async def add_follow_up(
-    incident_id: UUID,
-    body: FollowUpCreate,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ReviewCommandResult:
-    """Add a follow-up action; the answer carries its `follow_up_id`."""
-    added: list[str] = []
-
-    def command(incident: Incident) -> None:
-        added[:] = [
-            incident.add_follow_up(
-                actor,
-                title=body.title,
-                owner=body.owner,
-                due_date=body.due_date,
-                ticket=body.ticket,
-            )
-        ]
-
-    result = await _run(services, response, incident_id, actor, if_match, command)
-    return result.model_copy(update={"follow_up_id": added[0]})
-
-
-@router.post("/follow-ups/{follow_up_id}/complete")
-async def complete_follow_up(
-    incident_id: UUID,
-    follow_up_id: str,
-    body: FollowUpComplete,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ReviewCommandResult:
-    """Mark a follow-up done (its owner, the facilitator or the IC)."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.complete_follow_up(actor, follow_up_id=follow_up_id, note=body.note),
-    )
-
-
-@router.post("/follow-ups/{follow_up_id}/reassign")
-async def reassign_follow_up(
-    incident_id: UUID,
-    follow_up_id: str,
-    body: FollowUpReassign,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ReviewCommandResult:
-    """Give a follow-up to a new owner."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.reassign_follow_up(actor, follow_up_id=follow_up_id, owner=body.owner),
-    )
-
-
-@router.post("/follow-ups/{follow_up_id}/due-date")
-async def change_follow_up_due_date(
-    incident_id: UUID,
-    follow_up_id: str,
-    body: FollowUpDueDate,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ReviewCommandResult:
-    """Move a follow-up's due date, with the reason."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.change_follow_up_due_date(
-            actor, follow_up_id=follow_up_id, due_date=body.due_date, reason=body.reason
+add_command_routes(
+    router,
+    [
+        CommandRoute(
+            "",
+            "start_postmortem",
+            "Start the review of a resolved or closed incident (acting IC).",
+            PostmortemStart,
         ),
-    )
-
-
-@router.post("/publish")
-async def publish_postmortem(
-    incident_id: UUID,
-    body: PostmortemPublish,
-    actor: Writer,
-    services: ServicesDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> ReviewCommandResult:
-    """Publish: needs a root cause and a follow-up or a reason why none is needed."""
-    return await _run(
-        services,
-        response,
-        incident_id,
-        actor,
-        if_match,
-        lambda i: i.publish_postmortem(actor, no_follow_up_reason=body.no_follow_up_reason),
-    )
+        CommandRoute(
+            "/root-cause",
+            "record_root_cause",
+            "Record the root cause; the latest wins, every version stays in the log.",
+            RootCause,
+        ),
+        CommandRoute(
+            "/contributing-factors",
+            "add_contributing_factor",
+            "Add a contributing factor with its category.",
+            ContributingFactor,
+        ),
+        CommandRoute(
+            "/recommendations",
+            "add_recommendation",
+            "Add a preventive recommendation.",
+            Recommendation,
+        ),
+        CommandRoute(
+            "/follow-ups",
+            "add_follow_up",
+            "Add a follow-up action; the answer carries its `follow_up_id`.",
+            FollowUpCreate,
+        ),
+        CommandRoute(
+            "/follow-ups/{follow_up_id}/complete",
+            "complete_follow_up",
+            "Mark a follow-up done (its owner, the facilitator or the IC).",
+            FollowUpComplete,
+            path_ids=FOLLOW_UP,
+            problems=FOLLOW_UP_LOOKUP,
+        ),
+        CommandRoute(
+            "/follow-ups/{follow_up_id}/reassign",
+            "reassign_follow_up",
+            "Give a follow-up to a new owner.",
+            FollowUpReassign,
+            path_ids=FOLLOW_UP,
+            problems=FOLLOW_UP_LOOKUP,
+        ),
+        CommandRoute(
+            "/follow-ups/{follow_up_id}/due-date",
+            "change_follow_up_due_date",
+            "Move a follow-up's due date, with the reason.",
+            FollowUpDueDate,
+            path_ids=FOLLOW_UP,
+            problems=FOLLOW_UP_LOOKUP,
+        ),
+        CommandRoute(
+            "/publish",
+            "publish_postmortem",
+            "Publish: needs a root cause and a follow-up or a reason why none is needed.",
+            PostmortemPublish,
+        ),
+        CommandRoute(
+            "/contributing-factors/{factor_id}",
+            "edit_contributing_factor",
+            "Correct a contributing factor's text or category (by its number).",
+            ContributingFactorEdit,
+            path_ids=FACTOR,
+            problems=FACTOR_LOOKUP,
+            method="PATCH",
+        ),
+        CommandRoute(
+            "/contributing-factors/{factor_id}",
+            "withdraw_contributing_factor",
+            "Withdraw a contributing factor, with the reason.",
+            ContributingFactorWithdraw,
+            path_ids=FACTOR,
+            problems=FACTOR_LOOKUP,
+            method="DELETE",
+        ),
+        CommandRoute(
+            "/recommendations/{recommendation_id}",
+            "edit_recommendation",
+            "Correct a recommendation's text (by its number).",
+            RecommendationEdit,
+            path_ids=RECOMMENDATION,
+            problems=RECOMMENDATION_LOOKUP,
+            method="PATCH",
+        ),
+        CommandRoute(
+            "/recommendations/{recommendation_id}",
+            "withdraw_recommendation",
+            "Withdraw a recommendation, with the reason.",
+            RecommendationWithdraw,
+            path_ids=RECOMMENDATION,
+            problems=RECOMMENDATION_LOOKUP,
+            method="DELETE",
+        ),
+        CommandRoute(
+            "/follow-ups/{follow_up_id}/cancel",
+            "cancel_follow_up",
+            "Cancel a follow-up that is no longer needed, with the reason (facilitator or IC).",
+            FollowUpCancel,
+            path_ids=FOLLOW_UP,
+            problems=FOLLOW_UP_LOOKUP,
+        ),
+        CommandRoute(
+            "/amend",
+            "amend_postmortem",
+            "Reopen a published review for edits, with the reason; publish it again after.",
+            PostmortemAmend,
+        ),
+    ],
+    result=ReviewCommandResult,
+    if_match_description='Expected version, e.g. "7".',
+)
 
 
 @router.get(
     "",
     response_model=PostmortemRead,
-    responses={200: {"content": {"text/markdown": {}}}},
+    responses=answers(READ, PARAMETERS, INCIDENT_LOOKUP, headers=("ETag",), markdown=True),
 )
 async def get_postmortem(
-    incident_id: UUID,
+    incident_id: IncidentKey,
     _: Reader,
     services: ServicesDep,
     response: Response,
-    accept: Annotated[str | None, Header()] = None,
+    accept: Accept = None,
 ) -> PostmortemRead | PlainTextResponse:
     """The review as JSON; with Accept: text/markdown, the whole post-mortem document."""
-    incident = await services.repository.get(incident_id)
-    if accept and "text/markdown" in accept and "application/json" not in accept:
-        events = await services.store.read_stream(incident_id)
+    incident = await services.commands.load(await incident_named(services, incident_id))
+    if wants_markdown(accept):
+        events = await services.store.read_stream(incident.id)
         document = render_postmortem(incident, events, today=datetime.now(tz=UTC).date())
-        return PlainTextResponse(
-            document,
-            media_type="text/markdown; charset=utf-8",
-            headers={"ETag": etag(incident.version)},
-        )
+        return markdown(document, headers={"ETag": etag(incident.version)})
     response.headers["ETag"] = etag(incident.version)
-    return PostmortemRead(
-        incident_id=str(incident.id),
-        reference=incident.display_id,
-        title=incident.title,
-        version=incident.version,
-        review=ReviewRead.of(incident),
-    )
-
-
-async def _run(
-    services: ServicesDep,
-    response: Response,
-    incident_id: UUID,
-    actor: Actor,
-    if_match: str | None,
-    command: Callable[[Incident], None],
-) -> ReviewCommandResult:
-    outcome = await run_command(services, response, incident_id, actor, if_match, command)
-    return ReviewCommandResult(
-        **IncidentRead.of(outcome.incident).model_dump(),
-        position=outcome.position,
-        review=ReviewRead.of(outcome.incident),
+    return copied(
+        PostmortemRead, incident, incident_id=str(incident.id), review=ReviewRead.of(incident)
     )

@@ -8,7 +8,20 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 
 from services.incident_api.deps import Admin, ServicesDep
-from services.incident_api.problems import ProblemError
+from services.incident_api.errors import DeliveryNotFoundError, InvalidParameterError
+from services.incident_api.numbers import BIGINT_MAX
+from services.incident_api.openapi_responses import (
+    ADMIN,
+    ANY_BODY,
+    BODY,
+    DELIVERY_LOOKUP,
+    PARAMETERS,
+    SUBSCRIPTION_LOOKUP,
+    SUBSCRIPTION_URL,
+    answers,
+)
+from services.incident_api.replay import replay
+from services.incident_api.request_checks import CheckedRoute
 from services.incident_api.subscription_schemas import (
     DeliveryPage,
     DeliveryRead,
@@ -24,13 +37,22 @@ from services.incident_api.subscription_schemas import (
 )
 from shared.webhooks import subscriptions as subs
 from shared.webhooks.deliveries import delivery_log, redeliver
-from shared.webhooks.replay import replay
 from shared.webhooks.url_guard import check_url
 
-router = APIRouter(prefix="/v1/subscriptions", tags=["webhooks"])
+router = APIRouter(prefix="/v1/subscriptions", tags=["webhooks"], route_class=CheckedRoute)
+
+# What a route on one subscription may answer, by whether it reads a body.
+_ONE = answers(ADMIN, PARAMETERS, SUBSCRIPTION_LOOKUP)
+_ONE_CHANGED = answers(ADMIN, PARAMETERS, ANY_BODY, SUBSCRIPTION_LOOKUP)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=answers(
+        ADMIN, BODY, SUBSCRIPTION_URL, status=status.HTTP_201_CREATED, headers=("Location",)
+    ),
+)
 async def create_subscription(
     body: SubscriptionCreate, actor: Admin, services: ServicesDep, response: Response
 ) -> SubscriptionCreated:
@@ -45,17 +67,17 @@ async def create_subscription(
         created_by=actor.principal,
     )
     response.headers["Location"] = f"/v1/subscriptions/{subscription.id}"
-    return SubscriptionCreated(**SubscriptionRead.of(subscription).model_dump(), secret=secret)
+    return SubscriptionCreated.of(subscription, secret=secret)
 
 
-@router.get("")
+@router.get("", responses=answers(ADMIN))
 async def list_subscriptions(_: Admin, services: ServicesDep) -> SubscriptionList:
     """Every subscription."""
     found = await subs.list_subscriptions(services.pool)
     return SubscriptionList(items=[SubscriptionRead.of(s) for s in found])
 
 
-@router.get("/{subscription_id}")
+@router.get("/{subscription_id}", responses=_ONE)
 async def get_subscription(
     subscription_id: UUID, _: Admin, services: ServicesDep
 ) -> SubscriptionRead:
@@ -63,7 +85,9 @@ async def get_subscription(
     return SubscriptionRead.of(await subs.get_subscription(services.pool, subscription_id))
 
 
-@router.patch("/{subscription_id}")
+@router.patch(
+    "/{subscription_id}", responses=answers(ADMIN, BODY, SUBSCRIPTION_LOOKUP, SUBSCRIPTION_URL)
+)
 async def update_subscription(
     subscription_id: UUID, body: SubscriptionUpdate, _: Admin, services: ServicesDep
 ) -> SubscriptionRead:
@@ -75,36 +99,30 @@ async def update_subscription(
         changes["severities"] = [str(s) for s in changes["severities"]]
     for field in ("url", "event_types", "severities"):
         if field in changes and changes[field] is None:
-            raise ProblemError(
-                422,
-                "validation-error",
-                "Request is invalid",
-                f"{field}: may not be null",
-                field=field,
-            )
+            raise InvalidParameterError(f"{field}: may not be null", field=field)
     updated = await subs.update_subscription(services.pool, subscription_id, changes)
     return SubscriptionRead.of(updated)
 
 
-@router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ONE_CHANGED)
 async def delete_subscription(subscription_id: UUID, _: Admin, services: ServicesDep) -> None:
     """Delete the subscription, its secrets and its delivery log."""
     await subs.delete_subscription(services.pool, subscription_id)
 
 
-@router.post("/{subscription_id}/pause")
+@router.post("/{subscription_id}/pause", responses=_ONE_CHANGED)
 async def pause(subscription_id: UUID, _: Admin, services: ServicesDep) -> SubscriptionRead:
     """Stop sending; new events keep queueing and go out on resume."""
     return SubscriptionRead.of(await subs.set_status(services.pool, subscription_id, "paused"))
 
 
-@router.post("/{subscription_id}/resume")
+@router.post("/{subscription_id}/resume", responses=_ONE_CHANGED)
 async def resume(subscription_id: UUID, _: Admin, services: ServicesDep) -> SubscriptionRead:
     """Send again (also re-enables a subscription disabled by a 410)."""
     return SubscriptionRead.of(await subs.set_status(services.pool, subscription_id, "active"))
 
 
-@router.post("/{subscription_id}/rotate-secret")
+@router.post("/{subscription_id}/rotate-secret", responses=_ONE_CHANGED)
 async def rotate_secret(subscription_id: UUID, _: Admin, services: ServicesDep) -> SecretRotated:
     """A new secret; the old one keeps signing beside it for the grace period."""
     secret, expires_at = await subs.rotate_secret(
@@ -113,13 +131,15 @@ async def rotate_secret(subscription_id: UUID, _: Admin, services: ServicesDep) 
     return SecretRotated(secret=secret, previous_secrets_expire_at=expires_at)
 
 
-@router.get("/{subscription_id}/deliveries")
+@router.get("/{subscription_id}/deliveries", responses=_ONE)
 async def list_deliveries(
     subscription_id: UUID,
     _: Admin,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="next_before of the last page")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=BIGINT_MAX, description="next_before of the last page")
+    ] = None,
     delivery_status: Annotated[
         str | None, Query(alias="status", pattern="^(pending|succeeded|failed)$")
     ] = None,
@@ -134,7 +154,9 @@ async def list_deliveries(
 
 
 @router.post(
-    "/{subscription_id}/deliveries/{delivery_id}/redeliver", status_code=status.HTTP_202_ACCEPTED
+    "/{subscription_id}/deliveries/{delivery_id}/redeliver",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=answers(ADMIN, PARAMETERS, ANY_BODY, SUBSCRIPTION_LOOKUP, DELIVERY_LOOKUP),
 )
 async def redeliver_one(
     subscription_id: UUID, delivery_id: UUID, _: Admin, services: ServicesDep
@@ -143,16 +165,15 @@ async def redeliver_one(
     await subs.get_subscription(services.pool, subscription_id)
     new_id = await redeliver(services.pool, subscription_id, delivery_id)
     if new_id is None:
-        raise ProblemError(
-            404,
-            "delivery-not-found",
-            "Delivery not found",
-            f"subscription {subscription_id} has no delivery {delivery_id}",
-        )
+        raise DeliveryNotFoundError(subscription_id, delivery_id)
     return Redelivered(delivery_id=new_id)
 
 
-@router.post("/{subscription_id}/replay", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{subscription_id}/replay",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=answers(ADMIN, BODY, SUBSCRIPTION_LOOKUP),
+)
 async def replay_history(
     subscription_id: UUID, body: ReplayRequest, _: Admin, services: ServicesDep
 ) -> ReplayQueued:

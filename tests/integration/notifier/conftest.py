@@ -47,7 +47,7 @@ LIFECYCLE: list[tuple[str, dict[str, Any]]] = [
 def api_settings(database_url: str) -> ApiSettings:
     """The API on the test's database, letting subscriptions target loopback receivers."""
     return ApiSettings(
-        database_url=database_url,  # type: ignore[arg-type]
+        database_url=database_url,
         snapshot_interval=5,
         webhook_allowed_targets=LOOPBACK,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +18,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from shared.webhooks.guarded_transport import GuardedTransport
+from services.notifier.aiohttp_pools import AiohttpOriginClients
+from services.notifier.guarded_transport import GuardedTransport
 from shared.webhooks.url_guard import Allowlist, UnsafeUrlError, check_url
 from tests.integration.notifier.conftest import (
     Headers,
@@ -113,7 +115,41 @@ async def test_the_guarded_transport_connects_to_the_address_it_checked(
     assert receiver.message_ids == {"msg_rebinding"}
 
 
+async def test_the_aiohttp_pools_refuse_the_address_they_are_given_at_connection(
+    receivers: ReceiverFactory, answers: Answers
+) -> None:
+    receiver, url = await receiver_behind(receivers, answers, [PUBLIC], ["127.0.0.1"])
+
+    await check_url(url, NOTHING_ALLOWED)
+    clients = AiohttpOriginClients(NOTHING_ALLOWED, connections=4, timeout=5)
+    try:
+        with pytest.raises(UnsafeUrlError, match=r"127\.0\.0\.1"):
+            await clients.post(uuid.uuid4(), url, b"{}", request_headers())
+    finally:
+        await clients.aclose()
+
+    assert receiver.requests == []
+
+
+async def test_the_aiohttp_pools_connect_to_the_address_they_checked(
+    receivers: ReceiverFactory, answers: Answers
+) -> None:
+    """As the guarded transport: one lookup, and the connection goes to its answer."""
+    receiver, url = await receiver_behind(receivers, answers, ["127.0.0.1"], ["127.0.0.2"])
+
+    clients = AiohttpOriginClients(Allowlist.parse("127.0.0.0/8"), connections=4, timeout=5)
+    try:
+        answer = await clients.post(uuid.uuid4(), url, b"{}", request_headers())
+    finally:
+        await clients.aclose()
+
+    assert answer.status_code == 200
+    assert receiver.message_ids == {"msg_rebinding"}
+
+
+@pytest.mark.parametrize("http_client", ["httpx", "aiohttp"])
 async def test_the_notifier_refuses_a_subscription_whose_name_rebinds_to_loopback(
+    http_client: str,
     client: httpx.AsyncClient,
     admin: Headers,
     alice: Headers,
@@ -127,7 +163,7 @@ async def test_the_notifier_refuses_a_subscription_whose_name_rebinds_to_loopbac
     answers[HOST] = [[PUBLIC], [PUBLIC], ["127.0.0.1"]]
     subscription = await subscribe(client, admin, f"http://{HOST}:{receiver.port}/hooks")
 
-    async with notifier(webhook_allowed_targets=""):
+    async with notifier(webhook_allowed_targets="", webhook_http_client=http_client):
         await declare(client, alice)
 
         async def attempted() -> bool:

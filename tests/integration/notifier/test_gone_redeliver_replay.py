@@ -111,7 +111,8 @@ async def test_410_disables_then_redeliver_and_replay_send_the_original_messages
 
 
 async def _disabled(client: httpx.AsyncClient, admin: Headers, sub_id: str) -> bool:
-    return (await subscription_status(client, admin, sub_id))["status"] == "disabled"
+    status: str = (await subscription_status(client, admin, sub_id))["status"]
+    return status == "disabled"
 
 
 async def test_a_paused_subscription_queues_and_sends_everything_on_resume(

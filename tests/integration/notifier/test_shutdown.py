@@ -14,6 +14,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from services.notifier.origin_pools import OriginClients
 from services.notifier.sender import Sender
 from services.notifier.settings import NotifierSettings
 from tests.integration.notifier.conftest import (
@@ -37,8 +38,9 @@ async def test_a_sender_woken_as_it_is_cancelled_still_stops(
 ) -> None:
     settings = NotifierSettings(database_url=database_url, **FAST_NOTIFIER)
     wake = asyncio.Event()
-    async with httpx.AsyncClient() as http:
-        sender = Sender(pool, http, settings, wake=wake)
+    clients = OriginClients(settings.allowlist(), connections=4, timeout=1)
+    try:
+        sender = Sender(pool, clients, settings, wake=wake)
         for _ in range(ROUNDS):
             running = asyncio.create_task(sender.run())
             await asyncio.sleep(0.1)  # nothing is queued: it is waiting to be woken
@@ -48,6 +50,8 @@ async def test_a_sender_woken_as_it_is_cancelled_still_stops(
             assert done, "the sender kept running after it was cancelled"
             with pytest.raises(asyncio.CancelledError):
                 running.result()
+    finally:
+        await clients.aclose()
 
 
 @dataclass
@@ -100,7 +104,8 @@ async def test_a_delivery_in_flight_at_shutdown_is_handed_back_uncounted(
         )
 
         async def recorded() -> bool:
-            return await pool.fetchval("SELECT status FROM irm_deliveries") == "succeeded"
+            status: str = await pool.fetchval("SELECT status FROM irm_deliveries")
+            return status == "succeeded"
 
         await eventually(recorded, what="the delivery's success recorded")
     assert await pool.fetchval("SELECT attempts FROM irm_deliveries") == 1

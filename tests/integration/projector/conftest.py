@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import httpx
+import orjson
 import pytest
 import pytest_asyncio
 
@@ -23,8 +26,8 @@ from services.incident_api.settings import ApiSettings
 from services.projector.projector import PROJECTOR_NAME
 from services.projector.runner import projector_running
 from services.projector.settings import ProjectorSettings
-from shared.cadence import Cadence
 from shared.database import Database
+from shared.domain.cadence import Cadence
 from shared.domain.incident import Incident
 from shared.domain.values import Actor
 from shared.eventstore.repository import IncidentRepository
@@ -40,6 +43,8 @@ from shared.readmodels.timeline import TimelineEntry, timeline_entry
 from shared.tokens import Scope
 from shared.tracking import tracked_position
 from tests.conftest import TokenFactory, bearer
+from tests.e2e.conftest import IRM, irm_env
+from tests.problems import assert_problem as assert_problem
 
 Headers = dict[str, str]
 ApiFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -55,7 +60,7 @@ CAUGHT_UP_WITHIN_S = 60.0
 # --- writing stories ----------------------------------------------------------------------
 
 
-def random_command(incident: Incident, rng: random.Random) -> Callable[[], None]:
+def random_command(incident: Incident, rng: random.Random) -> Callable[[], object]:
     """A command the incident accepts now, issued by its acting commander."""
     ic = Actor(incident.acting_commander)
     n = incident.version
@@ -86,11 +91,19 @@ def random_command(incident: Incident, rng: random.Random) -> Callable[[], None]
             lambda: incident.post_update(ic, audience="customer", body=f"customer {n} | ok"),
             lambda: incident.escalate(ic, target="database-team", reason=f"reason {n}"),
             lambda: incident.resolve(ic, resolution="restored", summary=f"fixed {n}"),
+            lambda: incident.set_impact_window(
+                ic,
+                started_at=incident.created_on - timedelta(minutes=n + 1),
+                detected_at=incident.created_on - timedelta(seconds=n),
+            ),
+            lambda: incident.add_timeline_entry(
+                ic, occurred_at=incident.created_on - timedelta(minutes=n), text=f"outside {n}"
+            ),
         ]
     )
 
 
-def review_command(incident: Incident, rng: random.Random) -> Callable[[], None]:
+def review_command(incident: Incident, rng: random.Random) -> Callable[[], object]:
     """A step of the post-incident review of a resolved or closed incident, by its IC."""
     ic = Actor(incident.acting_commander)
     n = incident.version
@@ -98,22 +111,39 @@ def review_command(incident: Incident, rng: random.Random) -> Callable[[], None]
     if review.status == "none":
         return lambda: incident.start_postmortem(ic, facilitator=rng.choice(PEOPLE))
     due = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    steps: list[Callable[[], None]] = [
-        lambda: incident.record_root_cause(ic, text=f"root cause {n}"),
-        lambda: incident.add_contributing_factor(
-            ic, text=f"factor {n}", category=rng.choice(FACTOR_CATEGORIES)
-        ),
-        lambda: incident.add_follow_up(
-            ic, title=f"follow-up {n}", owner=rng.choice(PEOPLE), due_date=due, ticket=None
-        ),
+    # A published review's findings wait for an amendment (issue 11); its follow-ups do not.
+    steps: list[Callable[[], object]] = [
+        lambda: incident.amend_postmortem(ic, reason=f"amended {n}")
     ]
-    open_follow_ups = [f.id for f in review.follow_ups.values() if f.completed_at is None]
+    if review.status != "published":
+        steps = [
+            lambda: incident.record_root_cause(ic, text=f"root cause {n}"),
+            lambda: incident.add_contributing_factor(
+                ic, text=f"factor {n}", category=rng.choice(FACTOR_CATEGORIES)
+            ),
+            lambda: incident.add_follow_up(
+                ic, title=f"follow-up {n}", owner=rng.choice(PEOPLE), due_date=due, ticket=None
+            ),
+        ]
+        factors = [f["id"] for f in review.contributing_factors]
+        if factors:
+            factor = rng.choice(factors)
+            steps += [
+                lambda: incident.edit_contributing_factor(ic, factor_id=factor, text=f"f {n}"),
+                lambda: incident.withdraw_contributing_factor(
+                    ic, factor_id=factor, reason=f"withdrawn {n}"
+                ),
+            ]
+    open_follow_ups = [
+        f.id for f in review.follow_ups.values() if f.completed_at is None and not f.cancelled
+    ]
     if open_follow_ups:
         chosen = rng.choice(open_follow_ups)
         owner = rng.choice([p for p in PEOPLE if p != review.follow_ups[chosen].owner])
         steps += [
             lambda: incident.complete_follow_up(ic, follow_up_id=chosen, note=f"done {n}"),
             lambda: incident.reassign_follow_up(ic, follow_up_id=chosen, owner=owner),
+            lambda: incident.cancel_follow_up(ic, follow_up_id=chosen, reason=f"cancelled {n}"),
         ]
         if review.follow_ups[chosen].due_date != "2027-01-01":
             steps.append(
@@ -259,9 +289,14 @@ async def folded(store: EventStore, cadence: Cadence) -> ReadModels:
             follow_ups[follow_up_id] = project_follow_up(follow_ups.get(follow_up_id), recorded)
     return (
         sorted(rows.values(), key=lambda r: r.id),
-        [timeline_entry(r) for r in log],
+        [_as_stored(timeline_entry(r)) for r in log],
         sorted((f for f in follow_ups.values() if f is not None), key=lambda f: f.id),
     )
+
+
+def _as_stored(entry: TimelineEntry) -> TimelineEntry:
+    """The entry as rm_timeline gives it back: its data through JSON (moments as text)."""
+    return dataclasses.replace(entry, data=orjson.loads(orjson.dumps(entry.data, default=str)))
 
 
 async def assert_timeline_has_every_event_once(pool: asyncpg.Pool) -> None:
@@ -302,6 +337,47 @@ async def wait_for(
 
 
 # --- processes and APIs --------------------------------------------------------------------
+
+
+class ProjectorProcess:
+    """`irm projector` as a real process on the test's database, with default settings; what
+    each process started with it writes to stderr is appended to one log file."""
+
+    def __init__(self, database_url: str, log_path: Path) -> None:
+        self._env = irm_env(IRM_DATABASE_URL=database_url)
+        self.log_path = log_path
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        """Start a new process; what it writes to stderr is appended to the log file."""
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                IRM, "projector", env=self._env, stdout=asyncio.subprocess.DEVNULL, stderr=log
+            )
+
+    def output(self) -> str:
+        """Everything the processes wrote so far."""
+        return self.log_path.read_text(errors="replace")
+
+    async def kill(self, sig: signal.Signals = signal.SIGKILL) -> int:
+        """Send `sig` and wait for the process to end; returns its exit code."""
+        assert self.process is not None
+        assert self.process.returncode is None, f"the projector died on its own:\n{self.output()}"
+        self.process.send_signal(sig)
+        return await self.process.wait()
+
+    async def stop(self, sig: signal.Signals) -> int:
+        """Send `sig` unless the process has ended; returns its exit code."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+        return await asyncio.wait_for(self.process.wait(), timeout=60)
+
+    async def stop_if_running(self) -> None:
+        """Kill the process if a failed assertion left it running, so it outlives no test."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
 
 
 @pytest.fixture
@@ -355,22 +431,6 @@ async def root(make_token: TokenFactory) -> Headers:
 async def reader(make_token: TokenFactory) -> Headers:
     """A reader: every query, no command."""
     return bearer(await make_token("viewer", Scope.READ))
-
-
-PROBLEM = "urn:irm:problem:"
-
-
-def assert_problem(
-    response: httpx.Response, status: int, slug: str, *, field: str | None = None
-) -> dict[str, Any]:
-    """Check an RFC 9457 answer: status, content type, stable type and (if given) the field."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem: dict[str, Any] = response.json()
-    assert problem["type"] == PROBLEM + slug, problem
-    if field is not None:
-        assert problem["field"] == field, problem
-    return problem
 
 
 def minutes_after(start: datetime, minutes: float) -> datetime:

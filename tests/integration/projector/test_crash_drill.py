@@ -6,18 +6,20 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
+from functools import partial
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from services.projector.projector import PROJECTOR_NAME
-from shared.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
+from shared.domain.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
 from shared.eventstore.repository import IncidentRepository
 from shared.eventstore.store import EventStore
 from shared.tracking import tracked_position
-from tests.e2e.conftest import IRM, irm_env, wait_for_log_line
+from tests.e2e.conftest import wait_for_log_line
 from tests.integration.projector.conftest import (
+    ProjectorProcess,
     StoryWriter,
     assert_timeline_has_every_event_once,
     folded,
@@ -28,39 +30,7 @@ from tests.integration.projector.conftest import (
 
 KILLS = 10
 START_WITHIN_S = 30.0
-
-
-class ProjectorProcess:
-    """`irm projector` as a real process on the test's database, with default settings."""
-
-    def __init__(self, database_url: str, log_path: Path) -> None:
-        self._env = irm_env(IRM_DATABASE_URL=database_url)
-        self.log_path = log_path
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        """Start a new process; what it writes to stderr is appended to the log file."""
-        with self.log_path.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                IRM, "projector", env=self._env, stdout=asyncio.subprocess.DEVNULL, stderr=log
-            )
-
-    def output(self) -> str:
-        """Everything the processes wrote so far."""
-        return self.log_path.read_text(errors="replace")
-
-    async def kill(self, sig: signal.Signals = signal.SIGKILL) -> int:
-        """Send `sig` and wait for the process to end; returns its exit code."""
-        assert self.process is not None
-        assert self.process.returncode is None, f"the projector died on its own:\n{self.output()}"
-        self.process.send_signal(sig)
-        return await self.process.wait()
-
-    async def stop_if_running(self) -> None:
-        """Kill the process if a failed assertion left it running, so it outlives no test."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
+STARTED_LINE = "projector starting after position"
 
 
 @pytest.mark.slow
@@ -97,11 +67,16 @@ async def _drill(
     stop = asyncio.Event()
     writing = asyncio.create_task(writer.keep_writing(stop, pause=0.004))
     try:
-        for _ in range(KILLS):
-            before = await tracked_position(pool, PROJECTOR_NAME)
+        for started in range(1, KILLS + 1):
             await projector.start()
+            # Started means it logged where it starts from. A moved position alone is no proof:
+            # the killed one's last COMMIT may reach the server after it died.
+            await wait_for_log_line(
+                projector.log_path, STARTED_LINE, times=started, within=START_WITHIN_S
+            )
+            before = await tracked_position(pool, PROJECTOR_NAME)
             await wait_for(
-                lambda before=before: _moved_past(pool, before),
+                partial(_moved_past, pool, before),
                 within=START_WITHIN_S,
                 what=f"the projector to move past {before} (seed {seed})",
             )
@@ -119,7 +94,7 @@ async def _drill(
         # signal handlers installed) before asking it to stop.
         await wait_for_log_line(
             projector.log_path,
-            "projector starting after position",
+            STARTED_LINE,
             times=KILLS + 1,
             within=START_WITHIN_S,
         )

@@ -4,6 +4,7 @@ and rebuilding it from the log gives exactly the same rows."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -31,11 +32,12 @@ async def review_with_follow_ups(
     follow-ups are added, completed, reassigned and moved at random; some reviews publish."""
     incident = declare(number)
     await repository.save(incident)
-    for command in (
+    commands: list[Callable[[], object]] = [
         lambda: incident.resolve(ALICE, resolution="restored", summary=f"fixed {number}"),
         lambda: incident.start_postmortem(ALICE, facilitator="dave"),
         lambda: incident.record_root_cause(DAVE, text=f"cause {number}"),
-    ):
+    ]
+    for command in commands:
         command()
         await repository.save(incident)
     for n in range(rng.randint(1, 4)):
@@ -81,6 +83,10 @@ async def follow_up_rows(pool: asyncpg.Pool) -> list[dict[str, Any]]:
     return [dict(r) for r in await pool.fetch("SELECT * FROM rm_follow_ups ORDER BY id")]
 
 
+def _date(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
 async def aggregates_follow_ups(
     pool: asyncpg.Pool, repository: IncidentRepository
 ) -> list[dict[str, Any]]:
@@ -96,11 +102,14 @@ async def aggregates_follow_ups(
                 "owner": follow_up.owner,
                 "due_date": date.fromisoformat(follow_up.due_date),
                 "ticket": follow_up.ticket,
-                "status": "done" if follow_up.done else "open",
+                "status": follow_up.status,
                 "added_at": follow_up.added_at,
                 "completed_at": follow_up.completed_at,
                 "completed_by": follow_up.completed_by,
                 "completion_note": follow_up.completion_note,
+                "original_due_date": _date(follow_up.original_due_date),
+                "due_date_changes": follow_up.due_date_changes,
+                "overdue_for": _date(follow_up.overdue_for),
             }
             for follow_up in incident.review.follow_ups.values()
         ]

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,7 +45,7 @@ def the_long_night(incident: Incident) -> list[Callable[[], None]]:
         lambda: incident.escalate(bob, target="database-team", reason="replica lag"),
     ]
     commands += [
-        lambda n=n: incident.post_update(carol, audience="customer", body=f"update {n}")
+        partial(incident.post_update, carol, audience="customer", body=f"update {n}")
         for n in range(8)
     ]
     commands += [
@@ -54,7 +55,7 @@ def the_long_night(incident: Incident) -> list[Callable[[], None]]:
         lambda: incident.change_severity(dave, severity="P2", reason="contained"),
     ]
     commands += [
-        lambda n=n: incident.post_update(dave, audience="internal", body=f"note {n}")
+        partial(incident.post_update, dave, audience="internal", body=f"note {n}")
         for n in range(10)
     ]
     commands += [
@@ -64,7 +65,7 @@ def the_long_night(incident: Incident) -> list[Callable[[], None]]:
         lambda: incident.assess_impact(dave, impact="Slow checkout", scope="EU, some US"),
     ]
     commands += [
-        lambda n=n: incident.post_update(carol, audience="customer", body=f"later {n}")
+        partial(incident.post_update, carol, audience="customer", body=f"later {n}")
         for n in range(5)
     ]
     commands += [
@@ -236,19 +237,16 @@ async def test_a_position_the_projector_cannot_reach_in_time_is_a_503(
 ) -> None:
     incident = declare(1)
     position = await store.append(incident.collect_events())
-    async with start_api(projector={}, read_wait_seconds=0.2) as api:
-        ready = await api.get("/v1/incidents", params={"min_position": position}, headers=reader)
-        assert ready.status_code == 200
-
+    # No projector runs: the position is in the log, but the read models never reach it. (A
+    # position beyond the end of the log is 400 position-beyond-log at once: tests/api.)
+    async with start_api(projector=None, read_wait_seconds=0.2) as api:
         response = await api.get(
-            path.format(id=incident.id),
-            params={"min_position": position + 1_000},
-            headers=reader,
+            path.format(id=incident.id), params={"min_position": position}, headers=reader
         )
 
     problem = assert_problem(response, 503, "read-model-behind")
     assert response.headers["Retry-After"] == "1"
-    assert (problem["projected_position"], problem["min_position"]) == (position, position + 1_000)
+    assert (problem["projected_position"], problem["min_position"]) == (0, position)
 
 
 async def test_a_reached_position_answers_at_once_on_every_query(

@@ -115,9 +115,10 @@ async def find(listed: tuple[httpx.AsyncClient, int], headers: Headers, **query:
         ({"severity": "P4"}, [6]),
         ({"owner": "alice"}, [1, 3, 5]),
         ({"owner": "nobody"}, []),
-        ({"role_holder": "bob"}, [1, 3]),  # IC of 1, operations lead of 3; owning is no role
-        ({"role_holder": "alice"}, [7]),
-        ({"role_holder": "carol"}, [2]),
+        # A role holder, or the acting commander: the owner while no IC is named.
+        ({"role_holder": "bob"}, [1, 2, 3]),  # IC of 1, owner of 2 (no IC), ops lead of 3
+        ({"role_holder": "alice"}, [5, 7]),  # owner of 5 (no IC), IC of 7; not 1, 3 (IC named)
+        ({"role_holder": "carol"}, [2, 4]),  # comms lead of 2, owner of 4 (no IC)
         ({"service": "checkout"}, [1, 4]),
         ({"service": "db"}, [3, 5]),
         ({"declared_since": minute(2).isoformat()}, [3, 4, 5, 6, 7]),

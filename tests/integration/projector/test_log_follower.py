@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 
 import asyncpg
 import pytest_asyncio
@@ -168,7 +169,7 @@ async def test_after_its_listen_connection_is_killed_it_reconnects_and_skips_not
         await collector.reaches(await store.append(incident.collect_events()))
         # Appended after it is back: delivered by NOTIFY on the new connection.
         await wait_for(
-            lambda old=listening: _new_listener(pool, old),
+            partial(_new_listener, pool, listening),
             within=WAIT_S,
             what="a new LISTEN connection",
         )

@@ -3,6 +3,7 @@ be worked out by hand. The test client's cadence is P1=3s, P2=6s, P3=12s, P4=24s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ NO_FOLLOW_UPS = {
     "open": 0,
     "overdue": 0,
     "median_days_to_complete": None,
+    "cancelled": 0,
 }
 NO_FACTORS = {c: 0 for c in ("detection", "process", "change", "capacity", "dependency", "other")}
 
@@ -56,11 +58,12 @@ async def four_incidents_and_two_outside(store: EventStore) -> int:
     await append_at(store, b, at(2))
     b.assign_role(ALICE, role="incident_commander", assignee="bob", note=None)
     await append_at(store, b, at(2, 180))
-    for seconds, command in [
+    commands: list[tuple[int, Callable[[], object]]] = [
         (900, lambda: b.resolve(BOB, resolution="workaround", summary="flag off")),
         (1000, lambda: b.reopen(BOB, reason="flag back on")),
         (1200, lambda: b.resolve(BOB, resolution="restored", summary="fixed")),
-    ]:
+    ]
+    for seconds, command in commands:
         command()
         await append_at(store, b, at(2, seconds))
     # C, P2 at 03:00, still open and silent: its customer update was due at 03:00:06.
@@ -116,7 +119,9 @@ async def metrics(
     return body
 
 
-def durations(count: int, mean: float | None, median: float | None, p90: float | None) -> dict:
+def durations(
+    count: int, mean: float | None, median: float | None, p90: float | None
+) -> dict[str, float | None]:
     """A duration figure as the API answers it."""
     return {"count": count, "mean_seconds": mean, "median_seconds": median, "p90_seconds": p90}
 
@@ -128,6 +133,7 @@ async def test_metrics_of_every_incident_declared_in_the_window(
         "since": "2025-01-01T00:00:00Z",
         "until": "2025-01-02T00:00:00Z",
         "severity": None,
+        "severity_basis": "peak",
         "incidents": 4,
         "by_severity": {"P1": 1, "P2": 2, "P3": 0, "P4": 0, "unclassified": 1},
         "by_status": {"open": 2, "resolved": 1, "closed": 1},
@@ -136,6 +142,9 @@ async def test_metrics_of_every_incident_declared_in_the_window(
         # A 300 s; B 1200 s (its latest resolution).
         "time_to_resolve": durations(2, 750.0, 750.0, 1200.0),
         "time_to_close": durations(1, 600.0, 600.0, 600.0),
+        # None of them was declared with an impact window (test_outside_facts measures them).
+        "time_to_detect": durations(0, None, None, None),
+        "time_to_declare": durations(0, None, None, None),
         # A: two intervals, one on time; C: its open stretch, long overdue; B and D: none.
         "update_cadence": {"intervals": 3, "within_cadence": 1, "ratio": 1 / 3},
         "reopens": 1,
@@ -152,6 +161,7 @@ async def test_metrics_of_every_incident_declared_in_the_window(
             "open": 2,
             "overdue": 1,
             "median_days_to_complete": 2.75,
+            "cancelled": 0,
         },
         "by_service": {"checkout": 2, "payments": 1, "search": 1},
         "by_factor_category": {**NO_FACTORS, "change": 1, "detection": 1},

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from shared.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
+from shared.domain.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
 from shared.domain.incident import Incident
 from shared.eventstore.store import RecordedEvent
 from shared.readmodels.incidents import IncidentRow, project
@@ -43,7 +43,7 @@ class Log:
         stored = [
             RecordedEvent(
                 position=FIRST_POSITION + len(self.events) + n,
-                event=dataclasses.replace(event, timestamp=when),  # type: ignore[type-var]
+                event=dataclasses.replace(event, timestamp=when),
             )
             for n, event in enumerate(incident.collect_events())
         ]

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.projector.settings import ProjectorSettings
-from shared.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
+from shared.domain.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
 
 
 def test_the_default_cadence_follows_the_seed() -> None:

@@ -6,18 +6,19 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import TypedDict, Unpack
 
 import pytest
 
-from shared.readmodels.follow_ups import FollowUpRow
-from shared.readmodels.incidents import IncidentRow
-from shared.readmodels.metrics import (
+from services.incident_api.incident_metrics import (
     FollowUpMetrics,
     compute_follow_up_metrics,
     compute_metrics,
     count_by_factor_category,
     count_by_service,
 )
+from shared.readmodels.follow_ups import FollowUpRow
+from shared.readmodels.incidents import IncidentRow
 from tests.unit.readmodels.conftest import at
 
 ADDED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -113,7 +114,18 @@ def test_only_open_follow_ups_have_no_ratio_yet() -> None:
     assert metrics.median_days_to_complete is None
 
 
-def incident(number: int, **changes: object) -> IncidentRow:
+class RowChanges(TypedDict, total=False):
+    """The incident row's fields these tests set."""
+
+    severity: str | None
+    services: list[str]
+    postmortem_status: str
+    postmortem_required: bool
+    review_pending: bool
+    factor_categories: list[str]
+
+
+def incident(number: int, **changes: Unpack[RowChanges]) -> IncidentRow:
     """An open P2 declared at T0, with `changes`."""
     row = IncidentRow(
         id=uuid.uuid4(),
@@ -131,7 +143,7 @@ def incident(number: int, **changes: object) -> IncidentRow:
         version=1,
         position=number,
     )
-    return dataclasses.replace(row, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(row, **changes)
 
 
 def test_reviews_pending_counts_required_reviews_not_yet_published() -> None:
@@ -176,3 +188,31 @@ def test_incidents_count_once_for_each_factor_category_and_every_category_is_lis
         "dependency": 0,
         "other": 0,
     }
+
+
+def test_a_cancelled_follow_up_counts_neither_as_done_nor_as_open() -> None:
+    rows = [
+        follow_up(date(2026, 3, 1)),
+        dataclasses.replace(follow_up(date(2026, 3, 1)), status="cancelled"),
+    ]
+
+    metrics = compute_follow_up_metrics(rows, today=date(2026, 3, 10))
+
+    assert (metrics.total, metrics.completed, metrics.open, metrics.overdue) == (2, 0, 1, 1)
+    assert metrics.cancelled == 1
+
+
+def test_on_time_is_measured_against_the_first_due_date() -> None:
+    moved_then_late = dataclasses.replace(
+        follow_up(date(2026, 3, 20), done_after_days=9),  # done 03-10, due 03-20 now
+        original_due_date=date(2026, 3, 5),
+        due_date_changes=1,
+    )
+    kept_its_date = dataclasses.replace(
+        follow_up(date(2026, 3, 20), done_after_days=9), original_due_date=date(2026, 3, 20)
+    )
+
+    metrics = compute_follow_up_metrics([moved_then_late, kept_its_date], today=TODAY)
+
+    assert moved_then_late.completed_on_time is False, "moving the date does not make it on time"
+    assert (metrics.completed, metrics.completed_on_time) == (2, 1)

@@ -28,9 +28,9 @@ def log() -> Log:
     return Log()
 
 
-def declared(log: Log, **overrides: object) -> Incident:
-    """A P2 checkout incident declared by alice at T0 and logged."""
-    incident = declare(**overrides)
+def declared(log: Log, *, owner: str | None = None, severity: str | None = "P2") -> Incident:
+    """A checkout incident (P2 unless told) declared by alice at T0 and logged."""
+    incident = declare(owner=owner, severity=severity)
     log.record(incident, at(0))
     return incident
 
@@ -58,6 +58,7 @@ def test_declared_starts_a_row_with_everything_a_dashboard_lists(log: Log) -> No
         next_customer_update_due=at(60),  # P2: a customer update within the hour
         postmortem_required=True,  # P2 is significant: a review is required
         review_pending=True,
+        peak_severity="P2",
     )
     assert log.row(incident).reference == "INC-7"
     assert log.row(incident).acting_commander == "alice"
@@ -129,14 +130,18 @@ def test_a_severity_change_moves_the_customer_update_due_time(log: Log) -> None:
     assert row.next_customer_update_due == at(30)
 
 
-def test_classifying_an_unclassified_incident_starts_its_cadence_from_declaration(
+def test_classifying_an_unclassified_incident_starts_its_cadence_at_the_classification(
     log: Log,
 ) -> None:
     incident = declared(log, severity=None)
     incident.change_severity(ALICE, severity="P3", reason="one tenant")
     log.record(incident, at(20))
+    incident.change_severity(ALICE, severity="P2", reason="more tenants")
+    log.record(incident, at(50))
 
-    assert log.row(incident).next_customer_update_due == at(4 * 60)
+    row = log.row(incident)
+    assert row.cadence_started_at == at(20), "the first classification, not the declaration"
+    assert row.next_customer_update_due == at(20 + 60), "a reclassification does not restart it"
 
 
 def test_impact_assessed_records_impact_and_scope(log: Log) -> None:

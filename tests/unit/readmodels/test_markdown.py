@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta, timezone
 
-from shared.readmodels.markdown import timeline_markdown
+from services.incident_api.markdown import timeline_markdown
 from shared.readmodels.timeline import timeline_entry
 from tests.unit.conftest import ALICE, BOB, declare
 from tests.unit.readmodels.conftest import Log, at

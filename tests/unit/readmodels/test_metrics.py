@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
-from shared.readmodels.incidents import IncidentRow
-from shared.readmodels.metrics import (
+from services.incident_api.incident_metrics import (
     CadenceCompliance,
     DurationStats,
+    SeverityBasis,
     cadence_compliance,
     compute_metrics,
 )
+from shared.readmodels.incidents import IncidentRow
 from tests.unit.conftest import ALICE, declare
 from tests.unit.readmodels.conftest import Log, at
 
@@ -22,6 +24,7 @@ def row(
     number: int,
     *,
     severity: str | None = "P2",
+    peak: str | None = None,
     status: str = "open",
     ic_at: datetime | None = None,
     resolved_at: datetime | None = None,
@@ -38,6 +41,7 @@ def row(
         description=None,
         status=status,
         severity=severity,
+        peak_severity=peak or severity,
         criteria=["customer_sla_at_risk"],
         services=[],
         owner="alice",
@@ -129,6 +133,26 @@ def test_time_to_resolve_uses_the_latest_resolution_after_a_reopen() -> None:
     assert (metrics.reopens, metrics.reopened_incidents) == (1, 1)
 
 
+def test_time_to_resolve_leaves_out_false_alarms_and_duplicates_unless_asked() -> None:
+    rows = [
+        replace(row(1, status="resolved", resolved_at=at(30)), resolution="restored"),
+        replace(row(2, status="resolved", resolved_at=at(5)), resolution="false_alarm"),
+        replace(
+            row(3, status="closed", resolved_at=at(10), closed_at=at(20)), resolution="duplicate"
+        ),
+    ]
+
+    left_out = compute_metrics(rows, now=at(60))
+    counted = compute_metrics(rows, now=at(60), include_not_incidents=True)
+
+    assert left_out.time_to_resolve == DurationStats(
+        count=1, mean=1800.0, median=1800.0, p90=1800.0
+    )
+    assert counted.time_to_resolve.count == 3
+    # Only time to resolve leaves them out: they were still declared, and closed.
+    assert (left_out.incidents, left_out.time_to_close.count) == (3, 1)
+
+
 # --- counts ---------------------------------------------------------------------------------
 
 
@@ -146,6 +170,20 @@ def test_counts_by_severity_and_status_list_every_key_even_when_zero() -> None:
     assert metrics.incidents == 5
     assert metrics.by_severity == {"P1": 3, "P2": 0, "P3": 1, "P4": 0, "unclassified": 1}
     assert metrics.by_status == {"open": 2, "resolved": 1, "closed": 2}
+
+
+def test_by_severity_counts_the_peak_unless_asked_for_the_current_severity() -> None:
+    rows = [
+        row(1, severity="P3", peak="P1"),  # downgraded once the blast radius was known
+        row(2, severity="P2"),
+        row(3, severity="P1", peak="P1"),
+    ]
+
+    by_peak = compute_metrics(rows, now=at(0)).by_severity
+    by_current = compute_metrics(rows, now=at(0), basis=SeverityBasis.CURRENT).by_severity
+
+    assert by_peak == {"P1": 2, "P2": 1, "P3": 0, "P4": 0, "unclassified": 0}
+    assert by_current == {"P1": 1, "P2": 1, "P3": 1, "P4": 0, "unclassified": 0}
 
 
 def test_nothing_to_measure_is_all_zeros_and_nones() -> None:

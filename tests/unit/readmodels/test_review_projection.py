@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from shared.domain.incident import Incident
+from shared.domain.values import SYSTEM_ACTOR
 from shared.eventstore.store import RecordedEvent
 from shared.readmodels.follow_ups import (
     FollowUpRow,
@@ -68,6 +69,7 @@ def test_an_added_follow_up_is_an_open_row(log: Log, in_review: Incident) -> Non
             status="open",
             added_at=at(130),
             updated_at=at(130),
+            original_due_date=date(2026, 3, 10),
         )
     }
 
@@ -194,4 +196,83 @@ def test_a_row_becomes_required_when_the_severity_rises(log: Log) -> None:
     assert (log.row(incident).postmortem_required, log.row(incident).review_pending) == (
         True,
         True,
+    )
+
+
+# --- corrections (issue 11) -------------------------------------------------------------------
+
+
+def test_a_cancelled_follow_up_row_is_neither_open_nor_overdue(
+    log: Log, in_review: Incident
+) -> None:
+    follow_up_id = in_review.add_follow_up(
+        CAROL, title="Add a config canary", owner="erin", due_date="2026-03-03", ticket=None
+    )
+    log.record(in_review, at(130))
+    in_review.cancel_follow_up(CAROL, follow_up_id=follow_up_id, reason="replaced by OPS-9")
+    log.record(in_review, at(140))
+
+    (row,) = fold_follow_ups(log.events).values()
+    assert (row.status, row.updated_at) == ("cancelled", at(140))
+    assert not row.overdue(date(2026, 4, 1))
+    assert row.completed_on_time is None
+
+
+def test_factor_categories_follow_edits_and_withdrawals(log: Log, in_review: Incident) -> None:
+    in_review.add_contributing_factor(CAROL, text="no canary", category="change")
+    in_review.add_contributing_factor(CAROL, text="alert at 100%", category="detection")
+    log.record(in_review, at(130))
+    assert log.row(in_review).factor_categories == ["change", "detection"]
+
+    in_review.edit_contributing_factor(CAROL, factor_id="2", category="capacity")
+    in_review.withdraw_contributing_factor(CAROL, factor_id="1", reason="not a factor")
+    log.record(in_review, at(140))
+
+    row = log.row(in_review)
+    assert row.factor_categories == ["capacity"]
+    assert row.factors == [
+        {"id": "1", "category": "change", "withdrawn": True},
+        {"id": "2", "category": "capacity", "withdrawn": False},
+    ]
+
+
+def test_an_amended_review_is_started_and_pending_again(log: Log, in_review: Incident) -> None:
+    in_review.change_severity(ALICE, severity="P1", reason="worse than thought")
+    in_review.record_root_cause(CAROL, text="pool exhausted")
+    in_review.publish_postmortem(CAROL, no_follow_up_reason="config only")
+    log.record(in_review, at(130))
+    assert (log.row(in_review).postmortem_status, log.row(in_review).review_pending) == (
+        "published",
+        False,
+    )
+
+    in_review.amend_postmortem(CAROL, reason="root cause was wrong")
+    log.record(in_review, at(140))
+
+    assert (log.row(in_review).postmortem_status, log.row(in_review).review_pending) == (
+        "started",
+        True,
+    )
+
+
+def test_a_follow_up_row_keeps_its_first_due_date_and_the_overdue_reminder(
+    log: Log, in_review: Incident
+) -> None:
+    follow_up_id = in_review.add_follow_up(
+        CAROL, title="Add a config canary", owner="erin", due_date="2026-03-03", ticket=None
+    )
+    in_review.record_follow_up_overdue(
+        SYSTEM_ACTOR, follow_up_id=follow_up_id, today=date(2026, 3, 4)
+    )
+    in_review.change_follow_up_due_date(
+        ERIN, follow_up_id=follow_up_id, due_date="2026-03-12", reason="blocked"
+    )
+    log.record(in_review, at(130))
+
+    (row,) = fold_follow_ups(log.events).values()
+    assert (row.original_due_date, row.due_date, row.due_date_changes, row.overdue_for) == (
+        date(2026, 3, 3),
+        date(2026, 3, 12),
+        1,
+        date(2026, 3, 3),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from shared.domain.events import event_name
@@ -151,6 +153,17 @@ def test_resolved(log: Log, incident: Incident) -> None:
     assert summary_of(log, incident) == "alice resolved (workaround): Feature flag off"
 
 
+def test_resolved_as_a_duplicate(log: Log, incident: Incident) -> None:
+    incident.resolve(
+        ALICE,
+        resolution="duplicate",
+        summary="Same outage",
+        duplicate_of=uuid.uuid4(),
+        duplicate_of_reference="INC-3",
+    )
+    assert summary_of(log, incident) == "alice resolved (duplicate of INC-3): Same outage"
+
+
 def test_closed(log: Log, incident: Incident) -> None:
     incident.resolve(ALICE, resolution="restored", summary="Rolled back")
     log.record(incident, at(1))
@@ -236,3 +249,35 @@ def test_every_event_of_a_whole_story_gets_its_own_one_line_entry_in_order() -> 
     assert [e.version for e in entries] == list(range(1, len(log.events) + 1))
     assert [e.position for e in entries] == [r.position for r in log.events]
     assert all(e.summary and "\n" not in e.summary for e in entries)
+
+
+def test_corrections_of_the_review_read_as_what_changed_and_why(
+    log: Log, incident: Incident
+) -> None:
+    incident.resolve(ALICE, resolution="restored", summary="rolled back")
+    incident.start_postmortem(ALICE, facilitator="carol")
+    incident.add_contributing_factor(CAROL, text="no canary", category="change")
+    incident.add_recommendation(CAROL, text="canary config pushes")
+    follow_up_id = incident.add_follow_up(
+        CAROL, title="Add a config canary", owner="erin", due_date="2026-04-01", ticket=None
+    )
+    incident.record_root_cause(CAROL, text="pool exhausted")
+    incident.publish_postmortem(CAROL, no_follow_up_reason=None)
+    log.record(incident, at(10))
+
+    incident.amend_postmortem(CAROL, reason="root cause was wrong")
+    assert summary_of(log, incident, 11) == (
+        "carol amended the published post-incident review: root cause was wrong"
+    )
+    incident.edit_contributing_factor(CAROL, factor_id="1", category="process")
+    assert summary_of(log, incident, 12) == (
+        "carol corrected contributing factor 1 (process): no canary"
+    )
+    incident.withdraw_recommendation(CAROL, recommendation_id="1", reason="covered by OPS-12")
+    assert summary_of(log, incident, 13) == (
+        "carol withdrew recommendation 1: canary config pushes: covered by OPS-12"
+    )
+    incident.cancel_follow_up(CAROL, follow_up_id=follow_up_id, reason="replaced")
+    assert summary_of(log, incident, 14) == (
+        f"carol cancelled follow-up {follow_up_id[:8]}: replaced"
+    )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from eventsourcing.domain import CanMutateAggregate
-from eventsourcing.utils import get_topic
-
+from shared.domain.events import EVENT_TYPES
 from shared.domain.incident import Incident
 from shared.domain.values import SYSTEM_ACTOR, Actor
 from shared.eventstore.store import RecordedEvent
@@ -17,14 +15,7 @@ ERIN = Actor("erin")  # facilitates the post-incident review
 
 def every_event_name() -> set[str]:
     """The stable name of every event type the Incident aggregate can record."""
-    return {
-        get_topic(cls).rpartition(".")[2]
-        for cls in vars(Incident).values()
-        if isinstance(cls, type)
-        and issubclass(cls, CanMutateAggregate)
-        and get_topic(cls).startswith("irm:Incident.")
-        and cls is not Incident.Created  # the base class; an incident starts with Declared
-    }
+    return {cls.TOPIC.removeprefix("irm:Incident.") for cls in EVENT_TYPES}
 
 
 def story(*, severity: str | None = "P2") -> Incident:

@@ -10,12 +10,12 @@ from datetime import timedelta
 
 import pytest
 
+from services.incident_api.replay import facts_of
 from shared.domain.events import event_name
 from shared.domain.incident import Incident
 from shared.domain.values import SYSTEM_ACTOR
 from shared.eventstore.store import RecordedEvent
 from shared.webhooks.facts import FactsError, IncidentFacts, facts_after
-from shared.webhooks.replay import facts_of
 from tests.unit.conftest import ALICE, declare
 from tests.unit.webhooks.conftest import recorded, story
 

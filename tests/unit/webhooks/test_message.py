@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import re
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from shared.webhooks.message import (
     sign,
 )
 from shared.webhooks.subscriptions import new_secret
+from tests.unit.conftest import ALICE, DAVE, declare
 from tests.unit.webhooks.conftest import every_event_name, recorded, story
 
 # Every event type, its pattern name and its CloudEvents type: a contract with subscribers.
@@ -56,6 +58,18 @@ TYPES = {
     "FollowUpReassigned": "incident.follow_up_reassigned",
     "FollowUpDueDateChanged": "incident.follow_up_due_date_changed",
     "PostmortemPublished": "incident.postmortem_published",
+    "DetailsEdited": "incident.details_edited",
+    "RoleUnassigned": "incident.role_unassigned",
+    "ImpactWindowSet": "incident.impact_window_set",
+    "TimelineEntryAdded": "incident.timeline_entry_added",
+    "IncidentLinked": "incident.incident_linked",
+    "ContributingFactorEdited": "incident.contributing_factor_edited",
+    "ContributingFactorWithdrawn": "incident.contributing_factor_withdrawn",
+    "RecommendationEdited": "incident.recommendation_edited",
+    "RecommendationWithdrawn": "incident.recommendation_withdrawn",
+    "FollowUpCancelled": "incident.follow_up_cancelled",
+    "PostmortemAmended": "incident.postmortem_amended",
+    "FollowUpOverdue": "incident.follow_up_overdue",
 }
 
 
@@ -257,3 +271,34 @@ def test_docs_list_every_event_type_with_its_names() -> None:
     for name, pattern_name in TYPES.items():
         row = f"| `{name}` | `{cloudevent_type(name)}` | `{pattern_name}` |"
         assert row in docs, name
+
+
+def test_events_holding_ids_and_moments_become_cloudevents_too() -> None:
+    # The newer events carry other incidents' ids (UUID) and moments of their own, which the
+    # CloudEvents JSON format cannot encode as they are.
+    other = uuid.UUID("5f0c7b6e-2a43-4c1e-9d7a-0b8e2f6a1c33")
+    incident = declare()
+    incident.edit_details(ALICE, changes={"title": "Card payments fail"})
+    incident.set_impact_window(ALICE, started_at=datetime(2026, 1, 1, tzinfo=UTC))
+    incident.add_timeline_entry(
+        DAVE, occurred_at=datetime(2026, 1, 1, 0, 5, tzinfo=UTC), text="support called"
+    )
+    incident.link(
+        ALICE, other_id=other, other_reference="INC-12", relation="related", direction="to"
+    )
+    incident.resolve(
+        ALICE,
+        resolution="duplicate",
+        summary="same as INC-12",
+        duplicate_of=other,
+        duplicate_of_reference="INC-12",
+    )
+
+    datas: list[Any] = [
+        parse(build_body(e, f)).get_data() for e, f in with_facts(recorded(incident))
+    ]
+
+    assert datas[4]["other_id"] == str(other)
+    assert datas[5]["duplicate_of"] == str(other)
+    assert datas[2]["started_at"] == "2026-01-01T00:00:00+00:00"
+    assert datas[1]["incident"]["title"] == "Card payments fail"

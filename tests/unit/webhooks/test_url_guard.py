@@ -44,6 +44,8 @@ PUBLIC = "93.184.215.14"  # a global address; only ever parsed, never contacted
         "http://[::ffff:127.0.0.1]/",
         "http://[::ffff:10.0.0.1]/",
         "http://[::ffff:169.254.169.254]/",
+        "http://100.64.0.1/",
+        "http://[2002:7f00:1::1]/",
         "https://127.0.0.1:8443/hooks",
     ],
     ids=lambda url: url.split("/")[2],
@@ -91,7 +93,17 @@ async def resolver(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[dict[str, l
 
 
 @pytest.mark.parametrize(
-    "address", ["10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254", "::1", "fc00::1"]
+    "address",
+    [
+        "10.0.0.1",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "::1",
+        "fc00::1",
+        "2002:7f00:1::1",
+    ],
 )
 async def test_a_name_resolving_to_an_internal_address_is_refused(
     resolver: dict[str, list[str]], address: str
@@ -246,6 +258,8 @@ def test_an_empty_allowlist_allows_nothing(text: str) -> None:
         ("fe80::abcd", True),
         ("ff05::2", True),
         ("::ffff:192.168.0.1", True),
+        ("100.64.0.1", True),
+        ("2002:7f00:1::1", True),
         (PUBLIC, False),
         ("8.8.8.8", False),
         ("2606:4700:4700::1111", False),

@@ -1,0 +1,1 @@
+"""The web console (`/ui/`): server-rendered pages for people, a client of the API it runs in."""

@@ -1,0 +1,204 @@
+"""Live events: each event, once the projector has it, to every connected stream.
+
+One `LiveEvents` per API process watches the projector's tracked position (as reads that wait
+for their own writes do, `queries.freshness`) and, when it moves, reads the new rows of the
+timeline read model: one row per event, with its summary, in log order. Every connected
+stream gets them from memory, so a hundred streams cost the database what one does. A stream
+that asks for what it missed (`after`) reads that part from the read model itself.
+
+An event is sent only once the read models include it, so a client that reacts to it by
+reading the incident or the board sees the change. The watcher runs while at least one stream
+is connected, and `close()` ends every stream (the server is shutting down).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from datetime import datetime
+from typing import Any, Final
+from uuid import UUID
+
+import asyncpg
+import orjson
+from pydantic import BaseModel, Field
+
+from services.projector.projector import PROJECTOR_NAME
+from shared.readmodels.ddl import INCIDENTS, TIMELINE
+from shared.tracking import tracked_position
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS: Final = 0.05
+"""How often the projector's position is read while streams are connected."""
+RETRY_SECONDS: Final = 1.0
+"""The pause after a failed read (the database is away) before the next."""
+BATCH: Final = 500
+PENDING_LIMIT: Final = 10_000
+"""Events waiting for one slow stream; past it the stream ends and its client resumes with
+`after` (read from the read model), so a stalled client never holds the others back."""
+
+
+class LiveEvent(BaseModel):
+    """One event of an incident, as its timeline tells it, with the incident it belongs to."""
+
+    position: int = Field(description="The event's position in the global log: resume after it.")
+    incident_id: UUID
+    reference: str = Field(description="The incident's reference, e.g. INC-12.")
+    title: str = Field(description="The incident's title now.")
+    version: int
+    occurred_at: datetime
+    actor: str | None
+    type: str = Field(description="The event's stable name (docs/events.md).")
+    summary: str = Field(description="One line a person can read, as in the timeline.")
+    data: dict[str, Any]
+    added_later: bool
+    added_at: datetime | None
+
+
+_SELECT: Final = f"""
+    SELECT t.position, t.incident_id, i.number, i.title, t.version, t.occurred_at, t.actor,
+           t.type, t.summary, t.data, t.added_at
+    FROM {TIMELINE} t JOIN {INCIDENTS} i ON i.id = t.incident_id
+    WHERE t.position > $1 AND t.position <= $2
+    ORDER BY t.position
+    LIMIT $3
+"""  # noqa: S608 -- table names are module constants, values are parameters
+
+
+async def read_events(pool: asyncpg.Pool, after: int, up_to: int) -> list[LiveEvent]:
+    """The events after `after` up to `up_to` (at most BATCH), from the read models."""
+    records = await pool.fetch(_SELECT, after, up_to, BATCH)
+    return [
+        LiveEvent(
+            position=r["position"],
+            incident_id=r["incident_id"],
+            reference=f"INC-{r['number']}",
+            title=r["title"],
+            version=r["version"],
+            occurred_at=r["occurred_at"],
+            actor=r["actor"],
+            type=r["type"],
+            summary=r["summary"],
+            data=orjson.loads(r["data"]),
+            added_later=r["added_at"] is not None,
+            added_at=r["added_at"],
+        )
+        for r in records
+    ]
+
+
+class _Stream:
+    """What one connected stream has not taken yet."""
+
+    def __init__(self) -> None:
+        self.pending: deque[LiveEvent] = deque()
+        self.wake = asyncio.Event()
+        self.ended = False
+
+    def offer(self, events: list[LiveEvent]) -> None:
+        if len(self.pending) + len(events) > PENDING_LIMIT:
+            self.ended = True
+        else:
+            self.pending.extend(events)
+        self.wake.set()
+
+    def end(self) -> None:
+        self.ended = True
+        self.wake.set()
+
+
+class LiveEvents:
+    """The events of the read models, as they arrive, for every stream of this process."""
+
+    def __init__(self, pool: asyncpg.Pool, *, poll_seconds: float = POLL_SECONDS) -> None:
+        self._pool = pool
+        self._poll_seconds = poll_seconds
+        self._streams: set[_Stream] = set()
+        self._position = 0
+        self._watcher: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()
+        self._closed = False
+
+    async def follow(
+        self, *, after: int | None, seconds: float | None
+    ) -> AsyncIterator[LiveEvent | int]:
+        """First the position the stream is live from (an int), then the events after `after`
+        (none when None), then each new one as the read models get it, for `seconds` (None:
+        until the caller stops, or `close()`)."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        stream, now_at = await self._connect()
+        try:
+            yield now_at
+            sent = now_at if after is None else after
+            while sent < now_at and not self._closed:
+                backlog = await read_events(self._pool, sent, now_at)
+                for event in backlog:
+                    yield event
+                sent = backlog[-1].position if len(backlog) == BATCH else now_at
+            while not stream.ended and not self._closed:
+                if not stream.pending:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return
+                    with suppress(TimeoutError):
+                        async with asyncio.timeout(remaining):
+                            await stream.wake.wait()
+                    stream.wake.clear()
+                while stream.pending:
+                    event = stream.pending.popleft()
+                    if event.position > sent:
+                        sent = event.position
+                        yield event
+        finally:
+            self._disconnect(stream)
+
+    def close(self) -> None:
+        """End every stream now and refuse new ones (the server is stopping)."""
+        self._closed = True
+        for stream in self._streams:
+            stream.end()
+        if self._watcher is not None:
+            self._watcher.cancel()
+
+    async def _connect(self) -> tuple[_Stream, int]:
+        """Register a stream; return it and the position it is live from."""
+        stream = _Stream()
+        if self._closed:
+            stream.end()
+            return stream, 0
+        async with self._starting:
+            if self._watcher is None or self._watcher.done():
+                self._position = await tracked_position(self._pool, PROJECTOR_NAME)
+                self._watcher = asyncio.create_task(self._watch(), name="live-events")
+            # No await between reading the position and joining: nothing is broadcast between.
+            self._streams.add(stream)
+            return stream, self._position
+
+    def _disconnect(self, stream: _Stream) -> None:
+        self._streams.discard(stream)
+        if not self._streams and self._watcher is not None:
+            self._watcher.cancel()
+            self._watcher = None
+
+    async def _watch(self) -> None:
+        """Until no stream is left: read what the projector added, hand it to every stream."""
+        while self._streams:
+            try:
+                projected = await tracked_position(self._pool, PROJECTOR_NAME)
+                while projected > self._position:
+                    events = await read_events(self._pool, self._position, projected)
+                    # Positions without a row (an event a follower parked) are passed over.
+                    self._position = events[-1].position if len(events) == BATCH else projected
+                    if events:
+                        for stream in self._streams:
+                            stream.offer(events)
+            except Exception as error:  # whatever broke it, read again: the streams wait
+                log.warning("live events: cannot read the read models (%s); retrying", error)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            await asyncio.sleep(self._poll_seconds)
