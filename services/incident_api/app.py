@@ -22,6 +22,7 @@ from services.incident_api.routes import (
     health,
     incident_queries,
     incidents,
+    integrations,
     me,
     metrics,
     oncall,
@@ -113,6 +114,8 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
     app.include_router(tokens.router)
     app.include_router(people.router)
     app.include_router(oncall.router)
+    app.include_router(integrations.router)
+    app.include_router(integrations.intake)
     app.include_router(me.router)
     app.include_router(stream.router)
     return app

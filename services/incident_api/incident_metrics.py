@@ -101,34 +101,48 @@ def compute_metrics(
         incidents=len(rows),
         by_severity={key: by_severity.get(key, 0) for key in _severity_keys()},
         by_status={s.value: by_status.get(s.value, 0) for s in Status},
-        time_to_acknowledge=DurationStats.of(
-            [_seconds(r.declared_at, r.ic_assigned_at) for r in rows if r.ic_assigned_at]
-        ),
-        time_to_resolve=DurationStats.of(
-            [
-                _seconds(r.declared_at, r.resolved_at)
-                for r in rows
-                if r.resolved_at and (include_not_incidents or not not_an_incident(r.resolution))
-            ]
-        ),
-        time_to_close=DurationStats.of(
-            [_seconds(r.declared_at, r.closed_at) for r in rows if r.closed_at]
-        ),
-        time_to_detect=DurationStats.of(
-            [
-                _seconds(r.started_at, r.detected_at)
-                for r in rows
-                if r.started_at is not None and r.detected_at is not None
-            ]
-        ),
-        time_to_declare=DurationStats.of(
-            [_seconds(r.detected_at, r.declared_at) for r in rows if r.detected_at is not None]
-        ),
+        time_to_acknowledge=_stats(time_to_acknowledge(r) for r in rows),
+        time_to_resolve=_stats(time_to_resolve(r, include_not_incidents) for r in rows),
+        time_to_close=_stats(time_to_close(r) for r in rows),
+        time_to_detect=_stats(time_to_detect(r) for r in rows),
+        time_to_declare=_stats(time_to_declare(r) for r in rows),
         update_cadence=cadence_compliance(rows, now=now),
         reopens=sum(r.reopen_count for r in rows),
         reopened_incidents=sum(1 for r in rows if r.reopen_count > 0),
         reviews_pending=sum(1 for r in rows if r.review_pending),
     )
+
+
+# One function per duration: what starts and ends it, or None while the incident has not both.
+# Every answer (the window's figures, each bucket's, the CSV) measures through these.
+
+
+def time_to_acknowledge(row: IncidentRow) -> float | None:
+    """Declared to the first IC assigned (a later handover does not move it)."""
+    return _between(row.declared_at, row.ic_assigned_at)
+
+
+def time_to_resolve(row: IncidentRow, include_not_incidents: bool = False) -> float | None:
+    """Declared to the latest resolution; None for a false alarm or a duplicate
+    (`rules.not_an_incident`) unless `include_not_incidents`."""
+    if not include_not_incidents and not_an_incident(row.resolution):
+        return None
+    return _between(row.declared_at, row.resolved_at)
+
+
+def time_to_close(row: IncidentRow) -> float | None:
+    """Declared to closed."""
+    return _between(row.declared_at, row.closed_at)
+
+
+def time_to_detect(row: IncidentRow) -> float | None:
+    """From when the impact began to when someone noticed (both known)."""
+    return None if row.started_at is None else _between(row.started_at, row.detected_at)
+
+
+def time_to_declare(row: IncidentRow) -> float | None:
+    """From when someone noticed to the declaration (detection known)."""
+    return None if row.detected_at is None else _seconds(row.detected_at, row.declared_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +201,33 @@ def cadence_compliance(rows: Iterable[IncidentRow], *, now: datetime) -> Cadence
             intervals += 1
             within += 1 if now <= row.next_customer_update_due else 0
     return CadenceCompliance(intervals=intervals, within_cadence=within)
+
+
+def cadence_by_severity(
+    rows: Iterable[IncidentRow], *, now: datetime, basis: SeverityBasis = SeverityBasis.PEAK
+) -> dict[str, CadenceCompliance]:
+    """Cadence compliance of the incidents of each severity on `basis` (P1 to P4, always all):
+    every interval of an incident counts under that one severity."""
+    rows = list(rows)
+    return {
+        s.value: cadence_compliance((r for r in rows if severity_of(r, basis) == s.value), now=now)
+        for s in Severity
+    }
+
+
+def recurring_services(rows: Iterable[IncidentRow]) -> dict[str, int]:
+    """Services named by two incidents or more, the most incidents first (then by name)."""
+    counts = Counter(s for r in rows for s in r.services)
+    recurring = [(service, n) for service, n in counts.items() if n > 1]
+    return dict(sorted(recurring, key=lambda item: (-item[1], item[0])))
+
+
+def _stats(seconds: Iterable[float | None]) -> DurationStats:
+    return DurationStats.of([s for s in seconds if s is not None])
+
+
+def _between(start: datetime, end: datetime | None) -> float | None:
+    return None if end is None else _seconds(start, end)
 
 
 def _severity_keys() -> list[str]:

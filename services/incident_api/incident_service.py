@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -115,6 +115,23 @@ class IncidentCommands:
             self._recent.keep(incident)
             self._wrote(incident, position)
             return CommandOutcome(incident=incident, position=position)
+
+    async def declare_new(
+        self,
+        start: Callable[[int], Incident],
+        *,
+        within: Callable[[Incident], AppendHook] | None = None,
+    ) -> CommandOutcome:
+        """Declare the incident `start` makes from the next number, with whatever else it
+        recorded, in one append (with the hook `within` makes for it in the append's
+        transaction): the alert intake's way in."""
+        number = int(await self._pool.fetchval("SELECT nextval('irm_incident_number_seq')"))
+        incident = start(number)
+        hook = None if within is None else within(incident)
+        position = await self._repository.save(incident, within=hook)
+        self._recent.keep(incident)
+        self._wrote(incident, position)
+        return CommandOutcome(incident=incident, position=position)
 
     async def execute(
         self,

@@ -91,6 +91,9 @@ def review_figures(events: Sequence[RecordedEvent]) -> ReviewFigures:
                 | ev.FollowUpCancelled()
                 | ev.PostmortemAmended()
                 | ev.FollowUpOverdue()
+                | ev.AlertAttached()
+                | ev.AlertResolved()
+                | ev.AlertsAllResolved()
             ):
                 pass
             case _:
@@ -286,6 +289,9 @@ def _histories(events: Sequence[RecordedEvent]) -> tuple[list[str], list[str]]:
                 | ev.FollowUpCancelled()
                 | ev.PostmortemAmended()
                 | ev.FollowUpOverdue()
+                | ev.AlertAttached()
+                | ev.AlertResolved()
+                | ev.AlertsAllResolved()
             ):
                 pass
             case _:

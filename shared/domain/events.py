@@ -26,6 +26,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.utils import get_topic, register_topic
 
+from shared.domain.alert_events import AlertAttached as AlertAttached
+from shared.domain.alert_events import AlertResolved as AlertResolved
+from shared.domain.alert_events import AlertsAllResolved as AlertsAllResolved
 from shared.domain.event_base import EventBase
 from shared.domain.event_reading import event_actor as event_actor
 from shared.domain.event_reading import event_data as event_data
@@ -293,6 +296,9 @@ ChangeEvent: TypeAlias = (
     | FollowUpCancelled
     | PostmortemAmended
     | FollowUpOverdue
+    | AlertAttached
+    | AlertResolved
+    | AlertsAllResolved
 )
 """Every event that follows an incident's Declared."""
 

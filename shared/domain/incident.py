@@ -19,6 +19,8 @@ The commands are grouped by concern, one module each:
 - `reviewing`: the post-incident review, from `start_postmortem` to `publish_postmortem`;
 - `review_corrections`: editing and withdrawing findings, cancelling a follow-up, amending a
   published review.
+- `alerting`: alerts from monitoring (`attach_alert`, `resolve_alert`,
+  `prompt_alerts_all_resolved`).
 
 Stored topics are explicit (`irm:Incident`, `irm:Incident.<Name>`), so moving or renaming
 these modules never orphans a stored event or snapshot.
@@ -29,6 +31,7 @@ from __future__ import annotations
 from eventsourcing.domain import Aggregate
 from eventsourcing.domain import Snapshot as BaseSnapshot
 
+from shared.domain.alerting import Alerting
 from shared.domain.communications import Communications
 from shared.domain.editing import Editing
 from shared.domain.lifecycle import Lifecycle
@@ -36,7 +39,7 @@ from shared.domain.relations import Relations
 from shared.domain.review_corrections import ReviewCorrections
 
 
-class Incident(Lifecycle, Communications, Editing, Relations, ReviewCorrections):
+class Incident(Lifecycle, Communications, Editing, Relations, ReviewCorrections, Alerting):
     """One incident, from declaration to closure and its review."""
 
     TOPIC = "irm:Incident"

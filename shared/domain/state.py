@@ -35,8 +35,9 @@ class IncidentState(Aggregate):
     # an incident declared without a severity (`rules.restarts_cadence`), which an older
     # snapshot's `customer_contact_at` does not reflect. Version 6: numbered factors and
     # recommendations, cancelled follow-ups and amendments in the review (issue 11); version 7
-    # each follow-up's first due date, due-date changes and overdue reminder.
-    class_version = 7
+    # each follow-up's first due date, due-date changes and overdue reminder; version 8 the
+    # alerts attached from monitoring (`alerts`, `alerts_all_resolved`).
+    class_version = 8
 
     def _start(self, event: ev.Declared) -> None:
         """The state of a newly declared incident."""
@@ -70,6 +71,10 @@ class IncidentState(Aggregate):
         self.detected_at: datetime | None = event.detected_at
         # Added in class version 4: links to other incidents, both directions.
         self.links: list[dict[str, str]] = []
+        # Added in class version 8: attached alerts by fingerprint ("firing" or "resolved"),
+        # and whether the IC was prompted that all of them resolved since the last one fired.
+        self.alerts: dict[str, str] = {}
+        self.alerts_all_resolved: bool = False
 
     def _evolve(self, event: IncidentEvent) -> None:
         """Change the state by one event."""
@@ -192,6 +197,13 @@ class IncidentState(Aggregate):
                         "direction": event.direction,
                     }
                 )
+            case ev.AlertAttached():
+                self.alerts[event.fingerprint] = "firing"
+                self.alerts_all_resolved = False
+            case ev.AlertResolved():
+                self.alerts[event.fingerprint] = "resolved"
+            case ev.AlertsAllResolved():
+                self.alerts_all_resolved = True
             case _:
                 assert_never(event)
         if restarts_cadence(event):

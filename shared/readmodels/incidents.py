@@ -210,6 +210,9 @@ def _changes(row: WorkingRow, event: ChangeEvent) -> Changes:
             | ev.RecommendationWithdrawn()
             | ev.FollowUpCancelled()
             | ev.FollowUpOverdue()
+            | ev.AlertAttached()
+            | ev.AlertResolved()
+            | ev.AlertsAllResolved()
         ):
             return _NO_CHANGES
         case ev.ImpactWindowSet():

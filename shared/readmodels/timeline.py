@@ -215,6 +215,14 @@ def _summary(who: str, event: IncidentEvent) -> str:
             if event.direction == "to":
                 return f"{who} linked this incident: {relation} {event.other_reference}"
             return f"{who} linked {event.other_reference}: {relation} this incident"
+        case ev.AlertAttached():
+            about = f": {_clip(event.summary)}" if event.summary else ""
+            return f"alert {event.alertname} firing ({_short(event.fingerprint)}){about}"
+        case ev.AlertResolved():
+            return f"alert {event.alertname} resolved ({_short(event.fingerprint)})"
+        case ev.AlertsAllResolved():
+            count = f"all {event.alerts} alerts" if event.alerts != 1 else "the alert"
+            return f"{count} of this incident resolved; the IC decides whether to resolve it"
         case _:
             assert_never(event)
 

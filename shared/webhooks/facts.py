@@ -78,6 +78,9 @@ def facts_after(facts: IncidentFacts | None, recorded: RecordedEvent) -> Inciden
             | ev.PostmortemAmended()
             | ev.FollowUpCancelled()
             | ev.FollowUpOverdue()
+            | ev.AlertAttached()
+            | ev.AlertResolved()
+            | ev.AlertsAllResolved()
         ):
             pass
         case ev.Resolved():

@@ -64,6 +64,8 @@ LANDED: dict[str, str] = {
     "0016_follow_up_due_dates.sql": (
         "03f22ff5aeaea76e07fdcde55f05ae2cf0a8117a72b01114fa779258f3952164"
     ),
+    "0017_alert_intake.sql": "a3a34b507588c28b9b73263bbffb915797f276012a5b9eb5e3ebeb14fb7cf9c9",
+    "0018_paging.sql": "c85f8791ddfeff9d9c7fdeaa88104e00ed90c95fcddb23a9824a09215dff3e33",
 }
 
 

@@ -165,6 +165,16 @@ async def test_metrics_of_every_incident_declared_in_the_window(
         },
         "by_service": {"checkout": 2, "payments": 1, "search": 1},
         "by_factor_category": {**NO_FACTORS, "change": 1, "detection": 1},
+        # A (P1): its two intervals; C (P2): its overdue stretch.
+        "update_cadence_by_severity": {
+            "P1": {"intervals": 2, "within_cadence": 1, "ratio": 0.5},
+            "P2": {"intervals": 1, "within_cadence": 0, "ratio": 0.0},
+            "P3": {"intervals": 0, "within_cadence": 0, "ratio": None},
+            "P4": {"intervals": 0, "within_cadence": 0, "ratio": None},
+        },
+        "recurring_services": {"checkout": 2},
+        "bucket": None,
+        "trends": [],
     }
 
 

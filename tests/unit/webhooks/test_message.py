@@ -70,6 +70,9 @@ TYPES = {
     "FollowUpCancelled": "incident.follow_up_cancelled",
     "PostmortemAmended": "incident.postmortem_amended",
     "FollowUpOverdue": "incident.follow_up_overdue",
+    "AlertAttached": "incident.alert_attached",
+    "AlertResolved": "incident.alert_resolved",
+    "AlertsAllResolved": "incident.alerts_all_resolved",
 }
 
 
