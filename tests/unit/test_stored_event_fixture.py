@@ -37,6 +37,9 @@ ADDED_SINCE_THE_FIXTURE: Final = frozenset(
         "added_at",
         "links",
         "factors",
+        # Alerts from monitoring (issue 12): the aggregate's (class version 8).
+        "alerts",
+        "alerts_all_resolved",
     }
 )
 
