@@ -191,6 +191,12 @@ class CloseIncident(IncidentCommand):
     """Close a resolved incident: the IC's confirmation. Takes no fields."""
 
 
+@command(Incident.acknowledge)
+class AcknowledgePage(IncidentCommand):
+    """Acknowledge a page: the paged person stops the escalation and, with no Incident
+    Commander named yet, becomes the owner. Takes no fields."""
+
+
 @command(Incident.reopen)
 class ReopenIncident(IncidentCommand):
     """Reopen a resolved incident, or a closed one within the reopen window."""

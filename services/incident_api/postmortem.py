@@ -94,6 +94,10 @@ def review_figures(events: Sequence[RecordedEvent]) -> ReviewFigures:
                 | ev.AlertAttached()
                 | ev.AlertResolved()
                 | ev.AlertsAllResolved()
+                | ev.Paged()
+                | ev.Acknowledged()
+                | ev.PageEscalated()
+                | ev.PagingExhausted()
             ):
                 pass
             case _:
@@ -292,6 +296,10 @@ def _histories(events: Sequence[RecordedEvent]) -> tuple[list[str], list[str]]:
                 | ev.AlertAttached()
                 | ev.AlertResolved()
                 | ev.AlertsAllResolved()
+                | ev.Paged()
+                | ev.Acknowledged()
+                | ev.PageEscalated()
+                | ev.PagingExhausted()
             ):
                 pass
             case _:

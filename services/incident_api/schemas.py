@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.incident_api.command_fields import Note, ServiceNames, Text, Title
 from services.incident_api.commands import (
+    AcknowledgePage,
     AddTimelineEntry,
     AssessImpact,
     AssignRole,
@@ -182,6 +183,11 @@ class IncidentResolve(CommandBody):
 
 class IncidentClose(CommandBody):
     command = CloseIncident
+    __annotations__ = body_fields(command)
+
+
+class PageAcknowledge(CommandBody):
+    command = AcknowledgePage
     __annotations__ = body_fields(command)
 
 

@@ -1,7 +1,8 @@
 """Running the notifier: queueing, sending and reminders, as `irm notifier` or in `irm serve`.
 
 Every replica sends: deliveries are shared through their leases. The parts that must run once
-(queueing the log's events as deliveries, and the overdue-update reminder scan) run only on the
+(queueing the log's events as deliveries, the overdue-update reminder scan, and paging: its
+follower, the escalation steps and the pages' delivery) run only on the
 replica that holds the notifier's once-only advisory lock; the others wait on standby for it
 (`shared.active_standby`, the projector's pattern).
 """
@@ -12,8 +13,12 @@ import asyncio
 from contextlib import AbstractAsyncContextManager
 from typing import Final
 
+from services.notifier.contact_delivery import ContactSender
 from services.notifier.enqueuer import Enqueuer
 from services.notifier.origin_pools import OriginClients, OriginSenders
+from services.notifier.page_sender import PageSender
+from services.notifier.pager import Pager
+from services.notifier.paging_follower import PagingFollower
 from services.notifier.reminders import Reminders
 from services.notifier.sender import Sender
 from services.notifier.settings import NotifierSettings
@@ -46,8 +51,33 @@ async def run_notifier(database: Database, settings: NotifierSettings) -> None:
         scan_seconds=settings.reminder_scan_seconds,
     )
 
+    wake_pager, wake_pages = asyncio.Event(), asyncio.Event()
+    paging = PagingFollower(database.pool, wake_pager=wake_pager, wake_sender=wake_pages)
+    pager = Pager(
+        database.pool, repository, scan_seconds=settings.paging_scan_seconds, wake=wake_pager
+    )
+
     async def once_only() -> None:
-        async with asyncio.TaskGroup() as group:
+        async with ContactSender(settings) as contacts, asyncio.TaskGroup() as group:
+            pages = PageSender(
+                database.pool,
+                contacts,
+                retry_schedule=settings.page_retries(),
+                scan_seconds=settings.paging_scan_seconds,
+                wake=wake_pages,
+            )
+            group.create_task(
+                follow_log(
+                    "notifier paging",
+                    database,
+                    store,
+                    paging,
+                    batch_size=settings.notifier_batch_size,
+                    idle_timeout=settings.notifier_idle_timeout,
+                )
+            )
+            group.create_task(run_forever("notifier pager", pager.run))
+            group.create_task(run_forever("notifier pages", pages.run))
             group.create_task(
                 follow_log(
                     "notifier queueing",

@@ -7,14 +7,17 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from shared.settings import CommonSettings
+from services.notifier.contact_settings import ContactSettings
 
 # Standard Webhooks: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
 DEFAULT_RETRY_SCHEDULE = "0,5,300,1800,7200,18000,36000,50400,72000,86400"
+# A page is urgent: immediately, then 10 s, 30 s, 1 min, 2 min, 5 min.
+DEFAULT_PAGE_RETRY_SCHEDULE = "0,10,30,60,120,300"
 
 
-class NotifierSettings(CommonSettings):
-    """The notifier's settings, from `IRM_*` environment variables."""
+class NotifierSettings(ContactSettings):
+    """The notifier's settings, from `IRM_*` environment variables (with those of sending to
+    people's contact methods: pages go there)."""
 
     webhook_retry_schedule: str = Field(
         default=DEFAULT_RETRY_SCHEDULE,
@@ -34,6 +37,16 @@ class NotifierSettings(CommonSettings):
     reminder_scan_seconds: float = Field(
         default=5.0, gt=0, description="How often open incidents are checked for overdue updates."
     )
+    paging_scan_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="At most this long between looks for paging steps that are due (the "
+        "notifier also wakes at each due time and at each new page).",
+    )
+    page_retry_schedule: str = Field(
+        default=DEFAULT_PAGE_RETRY_SCHEDULE,
+        description="Seconds before each attempt to deliver a page to one contact method.",
+    )
     notifier_health_port: int | None = Field(
         default=None,
         ge=0,
@@ -44,7 +57,7 @@ class NotifierSettings(CommonSettings):
         default="127.0.0.1", description="Address /healthz and /readyz listen on."
     )
 
-    @field_validator("webhook_retry_schedule")
+    @field_validator("webhook_retry_schedule", "page_retry_schedule")
     @classmethod
     def _valid_schedule(cls, value: str) -> str:
         parse_schedule(value)
@@ -53,6 +66,10 @@ class NotifierSettings(CommonSettings):
     def retry_schedule(self) -> list[timedelta]:
         """Delay before each attempt."""
         return parse_schedule(self.webhook_retry_schedule)
+
+    def page_retries(self) -> list[timedelta]:
+        """Delay before each attempt to deliver a page."""
+        return parse_schedule(self.page_retry_schedule)
 
 
 def parse_schedule(text: str) -> list[timedelta]:

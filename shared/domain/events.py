@@ -33,6 +33,10 @@ from shared.domain.event_base import EventBase
 from shared.domain.event_reading import event_actor as event_actor
 from shared.domain.event_reading import event_data as event_data
 from shared.domain.event_reading import event_name as event_name
+from shared.domain.paging_events import Acknowledged as Acknowledged
+from shared.domain.paging_events import Paged as Paged
+from shared.domain.paging_events import PageEscalated as PageEscalated
+from shared.domain.paging_events import PagingExhausted as PagingExhausted
 from shared.domain.review_events import ContributingFactorAdded as ContributingFactorAdded
 from shared.domain.review_events import ContributingFactorEdited as ContributingFactorEdited
 from shared.domain.review_events import ContributingFactorWithdrawn as ContributingFactorWithdrawn
@@ -296,6 +300,10 @@ ChangeEvent: TypeAlias = (
     | FollowUpCancelled
     | PostmortemAmended
     | FollowUpOverdue
+    | Paged
+    | Acknowledged
+    | PageEscalated
+    | PagingExhausted
     | AlertAttached
     | AlertResolved
     | AlertsAllResolved

@@ -19,6 +19,7 @@ The commands are grouped by concern, one module each:
 - `reviewing`: the post-incident review, from `start_postmortem` to `publish_postmortem`;
 - `review_corrections`: editing and withdrawing findings, cancelling a follow-up, amending a
   published review.
+- `paging`: paging the on-call (`page`, `escalate_page`, `exhaust_paging`, `acknowledge`).
 - `alerting`: alerts from monitoring (`attach_alert`, `resolve_alert`,
   `prompt_alerts_all_resolved`).
 
@@ -35,11 +36,12 @@ from shared.domain.alerting import Alerting
 from shared.domain.communications import Communications
 from shared.domain.editing import Editing
 from shared.domain.lifecycle import Lifecycle
+from shared.domain.paging import Paging
 from shared.domain.relations import Relations
 from shared.domain.review_corrections import ReviewCorrections
 
 
-class Incident(Lifecycle, Communications, Editing, Relations, ReviewCorrections, Alerting):
+class Incident(Lifecycle, Communications, Editing, Relations, ReviewCorrections, Alerting, Paging):
     """One incident, from declaration to closure and its review."""
 
     TOPIC = "irm:Incident"

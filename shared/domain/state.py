@@ -12,7 +12,7 @@ aggregate's attributes by name, in the order `_start` sets them): they never cha
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import assert_never
 
 from eventsourcing.domain import Aggregate
@@ -36,8 +36,10 @@ class IncidentState(Aggregate):
     # snapshot's `customer_contact_at` does not reflect. Version 6: numbered factors and
     # recommendations, cancelled follow-ups and amendments in the review (issue 11); version 7
     # each follow-up's first due date, due-date changes and overdue reminder; version 8 the
-    # alerts attached from monitoring (`alerts`, `alerts_all_resolved`).
-    class_version = 8
+    # alerts attached from monitoring (`alerts`, `alerts_all_resolved`); version 9 paging
+    # (`paged`, `page_policy`, `page_round`, `page_level`, `page_escalates_at`,
+    # `acknowledged_by`, `paging_exhausted`).
+    class_version = 9
 
     def _start(self, event: ev.Declared) -> None:
         """The state of a newly declared incident."""
@@ -75,6 +77,16 @@ class IncidentState(Aggregate):
         # and whether the IC was prompted that all of them resolved since the last one fired.
         self.alerts: dict[str, str] = {}
         self.alerts_all_resolved: bool = False
+        # Added in class version 9: paging (issue 12). Who was paged (any level, in order),
+        # the policy and where it stands (round 0: not paged yet), when the current level
+        # escalates unless someone acknowledges, who did, and whether the policy ran out.
+        self.paged: list[str] = []
+        self.page_policy: str | None = None
+        self.page_round: int = 0
+        self.page_level: int = 0
+        self.page_escalates_at: datetime | None = None
+        self.acknowledged_by: str | None = None
+        self.paging_exhausted: bool = False
 
     def _evolve(self, event: IncidentEvent) -> None:
         """Change the state by one event."""
@@ -204,12 +216,37 @@ class IncidentState(Aggregate):
                 self.alerts[event.fingerprint] = "resolved"
             case ev.AlertsAllResolved():
                 self.alerts_all_resolved = True
+            case ev.Paged():
+                self._paged(event)
+            case ev.Acknowledged():
+                self.acknowledged_by = event.actor
+                self.page_escalates_at = None
+                if event.took_ownership:
+                    self.owner = event.actor
+            case ev.PageEscalated():
+                self.page_round, self.page_level = event.to_round, event.to_level
+                self.page_escalates_at = None  # set by the level's first Paged
+            case ev.PagingExhausted():
+                self.paging_exhausted = True
+                self.page_escalates_at = None
             case _:
                 assert_never(event)
         if restarts_cadence(event):
             self.customer_contact_at = event.timestamp
             self.overdue_reminders = 0
             self.last_overdue_due_at = None
+
+    def _paged(self, event: ev.Paged) -> None:
+        if self.page_escalates_at is None or (event.round, event.level) != (
+            self.page_round,
+            self.page_level,
+        ):
+            # The first person of a level: the level's timeout runs from here.
+            self.page_escalates_at = event.timestamp + timedelta(seconds=event.timeout_seconds)
+        self.page_policy = event.policy
+        self.page_round, self.page_level = event.round, event.level
+        if event.person not in self.paged:
+            self.paged.append(event.person)
 
     def collect_events(self) -> list[IncidentEvent]:
         """Take the events recorded since the last call, typed."""

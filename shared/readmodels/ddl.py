@@ -59,7 +59,9 @@ def read_model_ddl(schema: str) -> str:
         started_at timestamptz,
         detected_at timestamptz,
         links jsonb NOT NULL DEFAULT '[]',
-        factors jsonb NOT NULL DEFAULT '[]'
+        factors jsonb NOT NULL DEFAULT '[]',
+        paged_at timestamptz,
+        acknowledged_at timestamptz
     );
     CREATE INDEX IF NOT EXISTS {INCIDENTS}_declared_idx ON {schema}.{INCIDENTS} (declared_at, id);
     CREATE INDEX IF NOT EXISTS {INCIDENTS}_status_idx ON {schema}.{INCIDENTS} (status, severity);

@@ -77,6 +77,9 @@ class IncidentRow:
     # The review's contributing factors by number ({id, category, withdrawn}), so that
     # `factor_categories` follows an edit or a withdrawal (issue 11).
     factors: list[dict[str, Any]] = field(default_factory=list)
+    # Paging (issue 12): the first page, and the acknowledgement that stopped paging.
+    paged_at: datetime | None = None
+    acknowledged_at: datetime | None = None
 
     @property
     def reference(self) -> str:
@@ -213,8 +216,15 @@ def _changes(row: WorkingRow, event: ChangeEvent) -> Changes:
             | ev.AlertAttached()
             | ev.AlertResolved()
             | ev.AlertsAllResolved()
+            | ev.PageEscalated()
+            | ev.PagingExhausted()
         ):
             return _NO_CHANGES
+        case ev.Paged():
+            return {} if row["paged_at"] is not None else {"paged_at": at}
+        case ev.Acknowledged():
+            owner = {"owner": event.actor} if event.took_ownership else {}
+            return {"acknowledged_at": at, **owner}
         case ev.ImpactWindowSet():
             return {"started_at": event.started_at, "detected_at": event.detected_at}
         case ev.IncidentLinked():

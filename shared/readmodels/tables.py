@@ -52,6 +52,8 @@ INCIDENT_COLUMNS: Final = (
     "detected_at",
     "links",
     "factors",
+    "paged_at",
+    "acknowledged_at",
 )
 TIMELINE_COLUMNS: Final = (
     "incident_id",

@@ -220,6 +220,24 @@ def _summary(who: str, event: IncidentEvent) -> str:
             return f"alert {event.alertname} firing ({_short(event.fingerprint)}){about}"
         case ev.AlertResolved():
             return f"alert {event.alertname} resolved ({_short(event.fingerprint)})"
+        case ev.Paged():
+            return (
+                f"paged {event.person} (level {event.level}, round {event.round}): "
+                f"{_clip(event.reason)}"
+            )
+        case ev.Acknowledged():
+            took = f", taking ownership from {event.previous_owner}" if event.took_ownership else ""
+            return f"{who} acknowledged the page (level {event.level}){took}"
+        case ev.PageEscalated():
+            return _with_reason(
+                f"page escalated from level {event.from_level} to level {event.to_level}",
+                event.reason,
+            )
+        case ev.PagingExhausted():
+            return _with_reason(
+                f"paging stopped after {event.rounds} round" + ("" if event.rounds == 1 else "s"),
+                event.reason,
+            )
         case ev.AlertsAllResolved():
             count = f"all {event.alerts} alerts" if event.alerts != 1 else "the alert"
             return f"{count} of this incident resolved; the IC decides whether to resolve it"

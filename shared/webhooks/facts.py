@@ -81,6 +81,10 @@ def facts_after(facts: IncidentFacts | None, recorded: RecordedEvent) -> Inciden
             | ev.AlertAttached()
             | ev.AlertResolved()
             | ev.AlertsAllResolved()
+            | ev.Paged()
+            | ev.Acknowledged()
+            | ev.PageEscalated()
+            | ev.PagingExhausted()
         ):
             pass
         case ev.Resolved():

@@ -40,7 +40,7 @@ def test_a_command_calls_a_method_that_takes_exactly_its_fields(
 def test_each_command_calls_another_method() -> None:
     called = {command.calls.__name__ for command in all_commands()}
 
-    assert len(called) == len(all_commands()) == 28
+    assert len(called) == len(all_commands()) == 29
 
 
 def test_declaring_takes_the_fields_of_declare_incident() -> None:

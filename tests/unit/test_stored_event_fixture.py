@@ -40,6 +40,16 @@ ADDED_SINCE_THE_FIXTURE: Final = frozenset(
         # Alerts from monitoring (issue 12): the aggregate's (class version 8).
         "alerts",
         "alerts_all_resolved",
+        # Paging (issue 12): the aggregate's and the incidents read model's.
+        "paged",
+        "page_policy",
+        "page_round",
+        "page_level",
+        "page_escalates_at",
+        "acknowledged_by",
+        "paging_exhausted",
+        "paged_at",
+        "acknowledged_at",
     }
 )
 

@@ -41,6 +41,7 @@ from services.incident_api.schemas import (
     IncidentReopen,
     IncidentResolve,
     LinkCreate,
+    PageAcknowledge,
     RoleAssign,
     RoleUnassign,
     SeverityChange,
@@ -201,6 +202,15 @@ add_command_routes(
             "close",
             "Confirm the resolution and close (acting IC only).",
             IncidentClose,
+            optional_body=True,
+        ),
+        CommandRoute(
+            "/{incident_id}/acknowledge",
+            "acknowledge",
+            "Acknowledge a page (a person paged for the incident only): paging stops and, with "
+            "no Incident Commander named yet, the acknowledger becomes the owner and so the "
+            "acting IC.",
+            PageAcknowledge,
             optional_body=True,
         ),
         CommandRoute(

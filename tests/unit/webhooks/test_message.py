@@ -73,6 +73,10 @@ TYPES = {
     "AlertAttached": "incident.alert_attached",
     "AlertResolved": "incident.alert_resolved",
     "AlertsAllResolved": "incident.alerts_all_resolved",
+    "Paged": "incident.paged",
+    "Acknowledged": "incident.acknowledged",
+    "PageEscalated": "incident.page_escalated",
+    "PagingExhausted": "incident.paging_exhausted",
 }
 
 

@@ -1,0 +1,181 @@
+"""What the paging tests share: a real SMTP server (aiosmtpd) and a real webhook receiver on
+127.0.0.1, people who can be reached through them, a checkout service whose policy pages bob
+and then whoever a schedule has on call, and a notifier that looks for paging steps often."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from aiosmtpd.controller import Controller
+
+from services.incident_api.app import create_app
+from services.incident_api.settings import ApiSettings
+from services.notifier.runner import notifier_running
+from services.notifier.settings import NotifierSettings
+from services.projector.runner import projector_running
+from services.projector.settings import ProjectorSettings
+from shared.database import Database
+from tests.api.conftest import Headers
+from tests.integration.test_email_contacts import Hook, Mailbox, free_port
+
+T = TypeVar("T")
+
+
+ALLOWED = "127.0.0.0/8,::1"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def paging_api(
+    database_url: str, projector_settings: ProjectorSettings
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in-process with loopback contact webhooks allowed, and a projector running."""
+    app = create_app(ApiSettings(database_url=database_url, webhook_allowed_targets=ALLOWED))
+    async with app.router.lifespan_context(app):
+        database = Database(pool=app.state.services.pool, url=database_url, embedded=False)
+        async with projector_running(database, projector_settings):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://irm.test") as http:
+                yield http
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1 (in its own thread) and its port."""
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def hook() -> Iterator[tuple[Hook, str]]:
+    """A real HTTP receiver on 127.0.0.1 (in its own thread) and its URL."""
+    seen = Hook()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            seen.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(seen.status)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield seen, f"http://127.0.0.1:{server.server_address[1]}/pages"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def reachable_person(
+    client: httpx.AsyncClient, root: Headers, handle: str, methods: list[dict[str, str]]
+) -> list[dict[str, Any]]:
+    """Make `handle` known with these contact methods; their answers (webhook secrets too)."""
+    body = {"handle": handle, "display_name": handle.title(), "contact_methods": methods}
+    response = await client.post("/v1/people", json=body, headers=root)
+    if response.status_code == 409:
+        response = await client.patch(
+            f"/v1/people/{handle}", json={"contact_methods": methods}, headers=root
+        )
+    assert response.status_code in (200, 201), response.text
+    answered: list[dict[str, Any]] = response.json()["contact_methods"]
+    return answered
+
+
+async def checkout_service(
+    client: httpx.AsyncClient,
+    root: Headers,
+    *,
+    on_call: str = "carol",
+    timeouts: tuple[int, int] = (300, 300),
+    repeat: int = 0,
+) -> str:
+    """The checkout service: level 1 pages bob, level 2 whoever `sre` has on call (`on_call`,
+    from a day ago). Returns the policy's id."""
+    schedule = await client.post(
+        "/v1/schedules",
+        json={
+            "name": "sre",
+            "time_zone": "UTC",
+            "layers": [
+                {"start": "2026-01-01T00:00:00Z", "rotation": "P7D", "participants": [on_call]}
+            ],
+        },
+        headers=root,
+    )
+    assert schedule.status_code == 201, schedule.text
+    policy = await client.post(
+        "/v1/escalation-policies",
+        json={
+            "name": "payments",
+            "repeat": repeat,
+            "levels": [
+                {"timeout_seconds": timeouts[0], "targets": [{"type": "person", "handle": "bob"}]},
+                {
+                    "timeout_seconds": timeouts[1],
+                    "targets": [{"type": "schedule", "id": schedule.json()["id"]}],
+                },
+            ],
+        },
+        headers=root,
+    )
+    assert policy.status_code == 201, policy.text
+    service = await client.post(
+        "/v1/services",
+        json={"name": "checkout", "escalation_policy": policy.json()["id"]},
+        headers=root,
+    )
+    assert service.status_code == 201, service.text
+    return str(policy.json()["id"])
+
+
+@asynccontextmanager
+async def paging_notifier(
+    pool: asyncpg.Pool, database_url: str, *, smtp_port: int | None = None
+) -> AsyncIterator[None]:
+    """A notifier that looks for paging steps every 0.1 s and sends pages to loopback."""
+    settings = NotifierSettings(
+        database_url=database_url,
+        webhook_allowed_targets=ALLOWED,
+        notifier_idle_timeout=0.2,
+        paging_scan_seconds=0.1,
+        page_retry_schedule="0,0.2",
+        smtp_url=None if smtp_port is None else f"smtp://127.0.0.1:{smtp_port}",
+    )
+    async with notifier_running(Database(pool=pool, url=database_url, embedded=False), settings):
+        yield
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], *, tries: int = 300) -> T:
+    """Poll `probe` (every 0.05 s) until it answers something; fail after `tries`."""
+    for _ in range(tries):
+        found = await probe()
+        if found is not None:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError("the outcome never came")
+
+
+async def event_names(client: httpx.AsyncClient, headers: Headers, incident_id: str) -> list[str]:
+    """The incident's event types, in order."""
+    response = await client.get(f"/v1/incidents/{incident_id}/events", headers=headers)
+    assert response.status_code == 200, response.text
+    return [e["type"] for e in response.json()["items"]]
