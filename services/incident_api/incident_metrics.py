@@ -118,7 +118,10 @@ def compute_metrics(
 
 
 def time_to_acknowledge(row: IncidentRow) -> float | None:
-    """Declared to the first IC assigned (a later handover does not move it)."""
+    """Paged to acknowledged when the incident was paged (issue 12); otherwise declared to the
+    first IC assigned (a later handover does not move it)."""
+    if row.paged_at is not None:
+        return _between(row.paged_at, row.acknowledged_at)
     return _between(row.declared_at, row.ic_assigned_at)
 
 
