@@ -78,6 +78,7 @@ def create_app(settings: ApiSettings, *, database: Database | None = None) -> Fa
                 webhook_allowlist=settings.allowlist(),
                 webhook_secret_grace=timedelta(seconds=settings.webhook_secret_grace_seconds),
                 reopen_closed_window=settings.reopen_closed_window,
+                update_cadence=settings.cadence(),
             )
             try:
                 yield

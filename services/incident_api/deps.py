@@ -22,6 +22,7 @@ from services.incident_api.incident_service import IncidentCommands
 from services.incident_api.jwks import IdentityProviderUnavailableError
 from services.incident_api.oidc import OidcVerifier, looks_like_jwt
 from services.incident_api.problems import ProblemError
+from shared.domain.cadence import DEFAULT_UPDATE_CADENCE, Cadence, parse_cadence
 from shared.domain.values import REOPEN_CLOSED_WINDOW, Actor
 from shared.eventstore.repository import IncidentRepository
 from shared.eventstore.store import EventStore
@@ -238,6 +239,8 @@ class Services:
     webhook_secret_grace: timedelta
     reopen_closed_window: timedelta = REOPEN_CLOSED_WINDOW
     """How long after closing a closed incident may be reopened (`IRM_REOPEN_CLOSED_WINDOW`)."""
+    update_cadence: Cadence = field(default_factory=lambda: parse_cadence(DEFAULT_UPDATE_CADENCE))
+    """The customer-update cadence (`IRM_UPDATE_CADENCE`), for the post-mortem's compliance."""
 
 
 async def get_services(request: Request) -> Services:

@@ -1,9 +1,10 @@
-"""The timeline as Markdown, ready to paste into a post-mortem document."""
+"""The timeline as Markdown, ready to paste into a post-mortem document, and the small pieces
+of Markdown the post-mortem is written with (times, durations, table cells)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shared.readmodels.incidents import IncidentRow
 from shared.readmodels.timeline import TimelineEntry
@@ -47,3 +48,25 @@ def markdown_cell(text: str) -> str:
     """Text made safe for one cell of a Markdown table."""
     # A pipe would end the cell and a newline the row; both are kept visible but harmless.
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def time_or_dash(moment: datetime | None) -> str:
+    """A moment as `utc_time` shows it, or `-` when it is not known."""
+    return "-" if moment is None else utc_time(moment)
+
+
+def duration(span: timedelta | None) -> str:
+    """`4m 30s` under an hour, `1h 21m 00s` from an hour up, `-` when not known."""
+    if span is None:
+        return "-"
+    seconds = int(span.total_seconds())
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    shown = f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+    return sign + shown
+
+
+def inline(text: str) -> str:
+    """Text on one line, its runs of white space made single spaces (nothing is cut)."""
+    return " ".join(text.split())

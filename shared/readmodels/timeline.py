@@ -7,7 +7,7 @@ and `added_at` the recording's. `in_time_order` puts such entries where they bel
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, assert_never
@@ -69,11 +69,17 @@ def in_time_order(entries: Iterable[TimelineEntry]) -> list[TimelineEntry]:
     return merged
 
 
-def timeline_entry(recorded: RecordedEvent) -> TimelineEntry:
-    """The timeline row of a recorded event."""
+def timeline_entry(
+    recorded: RecordedEvent, *, follow_up_titles: Mapping[str, str] | None = None
+) -> TimelineEntry:
+    """The timeline row of a recorded event.
+
+    With `follow_up_titles` (id to title, as the incident's review knows them) a row names a
+    follow-up by its title; without (the projector folds one event at a time), by its short id.
+    """
     event = recorded.event
     data = event_data(event)
-    summary = _summary(event.actor or "someone", event)
+    summary = _summary(event.actor or "someone", event, follow_up_titles or {})
     if data.get("break_glass"):
         summary += " (admin, acting as IC)"
     if type(event) is ev.TimelineEntryAdded:
@@ -100,7 +106,7 @@ def timeline_entry(recorded: RecordedEvent) -> TimelineEntry:
     )
 
 
-def _summary(who: str, event: IncidentEvent) -> str:
+def _summary(who: str, event: IncidentEvent, titles: Mapping[str, str]) -> str:
     """One line a person can read: who did what."""
     match event:  # the most frequent first: see shared/domain/events.py
         case ev.UpdatePosted():
@@ -166,16 +172,16 @@ def _summary(who: str, event: IncidentEvent) -> str:
             )
         case ev.FollowUpCompleted():
             return _with_reason(
-                f"{who} completed follow-up {_short(event.follow_up_id)}", event.note
+                f"{who} completed follow-up {_follow_up(event.follow_up_id, titles)}", event.note
             )
         case ev.FollowUpReassigned():
             return (
-                f"{who} reassigned follow-up {_short(event.follow_up_id)} "
+                f"{who} reassigned follow-up {_follow_up(event.follow_up_id, titles)} "
                 f"from {event.previous_owner} to {event.owner}"
             )
         case ev.FollowUpDueDateChanged():
             text = (
-                f"{who} moved follow-up {_short(event.follow_up_id)} "
+                f"{who} moved follow-up {_follow_up(event.follow_up_id, titles)} "
                 f"from {event.previous_due_date} to {event.due_date}"
             )
             return _with_reason(text, event.reason)
@@ -201,7 +207,7 @@ def _summary(who: str, event: IncidentEvent) -> str:
             return _with_reason(text, event.reason)
         case ev.FollowUpCancelled():
             return _with_reason(
-                f"{who} cancelled follow-up {_short(event.follow_up_id)}", event.reason
+                f"{who} cancelled follow-up {_follow_up(event.follow_up_id, titles)}", event.reason
             )
         case ev.FollowUpOverdue():
             return (
@@ -265,6 +271,13 @@ def _with_reason(text: str, reason: str | None) -> str:
 
 def _short(identifier: str) -> str:
     return str(identifier)[:8]
+
+
+def _follow_up(follow_up_id: str, titles: Mapping[str, str]) -> str:
+    """A follow-up as a row names it: its title when known (as `FollowUpAdded` shows it),
+    else its short id."""
+    title = titles.get(follow_up_id)
+    return _short(follow_up_id) if title is None else repr(_clip(title))
 
 
 RELATION_TEXT: Final = {

@@ -214,7 +214,8 @@ async def test_the_post_mortem_places_backdated_entries_in_its_timeline(
     )
 
     assert document.status_code == 200, document.text
-    section = document.text.split("## Timeline\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    timeline = document.text.split("## Incident timeline\n\n", 1)[1]
+    section = timeline.split("\n\n", 1)[0].splitlines()
     assert "status page went red" in section[2]
     assert "declared INC-" in section[3]
 

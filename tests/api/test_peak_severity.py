@@ -39,7 +39,8 @@ async def test_a_downgraded_p1_keeps_its_peak_and_still_needs_a_review(
         headers={**alice, "Accept": "text/markdown"},
     )
     assert markdown.status_code == 200, markdown.text
-    assert "- Severity: P3 (peak P1)\n" in markdown.text
+    assert "- **Severity:** P3 (peak P1)\n" in markdown.text
+    assert "- **Review:** not started (required, pending)\n" in markdown.text
 
 
 async def test_metrics_count_the_peak_by_default_and_the_current_severity_on_request(

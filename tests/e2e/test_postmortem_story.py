@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -188,35 +187,47 @@ def check_document(
     assert list(found) == [
         "",
         "Summary",
-        "Impact and scope",
+        "Impact window",
         "Severity history",
         "Roles and handovers",
-        "Response figures",
-        "Timeline",
+        "Tickets",
+        "Escalations",
+        "Customer communication",
+        "Incident timeline",
         "Root cause",
         "Contributing factors",
-        "Follow-up actions",
         "Recommendations",
+        "Follow-ups",
+        "Review log",
     ]
     of = Events(events)
-    declared, resolved, closed = of.first("Declared"), of.last("Resolved"), of.last("Closed")
+    declared = of.first("Declared")
     reference = f"INC-{declared['data']['number']}"
     assert found[""] == [
         f"# Post-incident review: {reference} {TITLE}",
         "",
-        "- Status: closed; review: published",
-        "- Severity: P1",
-        "- Services: checkout, payments",
-        f"- Declared: {stamp(declared)} by alice",
-        f"- Resolved: {stamp(resolved)} (restored)",
-        f"- Closed: {stamp(closed)}",
-        "- Facilitator: dave",
+        f"- **Reference:** {reference}",
+        f"- **Title:** {TITLE}",
+        "- **Status:** closed",
+        "- **Review:** published (required)",
+        "- **Severity:** P1 (peak P1)",
+        "- **Services:** checkout, payments",
+        "- **Impact:** Card payments fail at checkout",
+        "- **Scope:** All EU tenants, about 40% of traffic",
+        "- **Resolution:** restored",
+        "- **Declared by:** alice",
+        "- **Owner:** alice",
+        "- **Incident Commander:** frank (earlier: bob)",
+        "- **Communications Lead:** carol",
+        "- **Operations Lead:** none named",
+        "- **Review facilitator:** dave",
     ]
-    assert found["Summary"] == ["Rolled back the config push; pool sizes restored"]
-    assert found["Impact and scope"] == [
-        "- Impact: Card payments fail at checkout",
-        "- Scope: All EU tenants, about 40% of traffic",
+    assert found["Summary"] == [
+        "Card payments in the EU fail with 502 since the 03:00 config push",
+        "",
+        "**Resolution:** Rolled back the config push; pool sizes restored",
     ]
+    check_impact_window(found["Impact window"], of)
     assert found["Severity history"] == [f"- {stamp(declared)}: declared as P2"] + [
         f"- {stamp(e)}: {e['data']['from_severity']} → {e['data']['to_severity']} "
         f"by {e['actor']}: {e['data']['reason']}"
@@ -224,64 +235,112 @@ def check_document(
     ]
     assert len(found["Severity history"]) == 4
     assert found["Roles and handovers"] == [
-        f"- {stamp(of.all('RoleAssigned')[0])}: incident_commander → bob: bob is primary on call",
-        f"- {stamp(of.all('RoleAssigned')[1])}: communications_lead → carol",
-        f"- {stamp(of.all('RoleAssigned')[2])}: incident_commander → frank (from bob): "
-        "end of shift; frank has the context",
+        f"- {stamp(of.all('RoleAssigned')[0])}: alice named bob Incident Commander. "
+        "Note: bob is primary on call",
+        f"- {stamp(of.all('RoleAssigned')[1])}: bob named carol Communications Lead",
+        f"- {stamp(of.all('RoleAssigned')[2])}: bob handed Incident Commander from bob to "
+        "frank. Note: end of shift; frank has the context",
     ]
-    check_figures(found["Response figures"], of)
-    check_timeline(found["Timeline"], events)
+    assert found["Tickets"] == ["None linked."]
+    (escalated,) = of.all("Escalated")
+    assert found["Escalations"][2:] == [
+        f"| {stamp(escalated)} | bob | database-team | connection pool exhausted on payments-db |"
+    ]
+    check_communication(found["Customer communication"], of)
+    check_timeline(found["Incident timeline"], found["Review log"], events)
     assert found["Root cause"] == ["A config push halved the payments-db connection pool"]
     assert found["Contributing factors"] == [
-        "- **change**: Config pushes skip the canary stage",
-        "- **detection**: Pool alerts fire only at 100%",
-        "- **process**: The handover checklist has no DB section",
+        "**Detection**",
+        "",
+        "- Pool alerts fire only at 100%",
+        "",
+        "**Process**",
+        "",
+        "- The handover checklist has no DB section",
+        "",
+        "**Change**",
+        "",
+        "- Config pushes skip the canary stage",
     ]
     completed = {e["data"]["follow_up_id"]: e for e in of.all("FollowUpCompleted")}
     canary, alert, runbook = follow_ups
-    assert found["Follow-up actions"] == [
-        "| Action | Owner | Due | State |",
-        "|---|---|---|---|",
-        "| Add a canary stage for config pushes (OPS-2001) | erin | 2030-06-01 "
-        f"| done {stamp(completed[canary['id']])} by erin |",
+    assert found["Follow-ups"] == [
+        "| Action | Owner | Due | Status | Ticket |",
+        "|---|---|---|---|---|",
+        "| Add a canary stage for config pushes | erin | 2030-06-01 "
+        f"| done {stamp(completed[canary['id']])} by erin: canary stage live for all pushes "
+        "| OPS-2001 |",
         f"| Alert at 80% connection pool use | bob | 2030-05-01 "
-        f"| done {stamp(completed[alert['id']])} by dave |",
-        "| Runbook: connection pool exhaustion (OPS-2003) | erin | 2030-08-01 | open |",
+        f"| done {stamp(completed[alert['id']])} by dave | - |",
+        "| Runbook: connection pool exhaustion | erin "
+        "| 2030-08-01 (first due 2030-07-01, moved once) | open | OPS-2003 |",
     ]
     assert runbook["id"] not in completed
     assert found["Recommendations"] == [
-        "- Canary every config push",
-        "- Alert on connection pool saturation early",
+        "1. Canary every config push",
+        "2. Alert on connection pool saturation early",
     ]
 
 
-def check_figures(lines: list[str], of: Events) -> None:
-    """The figures, worked out from the events here rather than taken from the document."""
-    declared_at = at(of.first("Declared"))
+def check_impact_window(lines: list[str], of: Events) -> None:
+    """The milestones and durations, worked out from the events here."""
+    declared, resolved, closed = of.first("Declared"), of.last("Resolved"), of.last("Closed")
     first_ic = next(e for e in of.all("RoleAssigned") if e["data"]["role"] == "incident_commander")
-    customer = [e for e in of.all("UpdatePosted") if e["data"]["audience"] == "customer"]
-    resolved_at = at(of.last("Resolved"))
-    # While the incident is open: declaration to each customer update, the last to resolution.
-    contacts = [declared_at, *[at(e) for e in customer if at(e) < resolved_at], resolved_at]
-    longest = max(later - earlier for earlier, later in pairwise(contacts))
-    reminders = len(of.all("CustomerUpdateOverdue"))
     assert lines == [
-        "- Time to acknowledge (declared to first Incident Commander): "
-        f"{duration(at(first_ic) - declared_at)}",
-        f"- Time to resolve (declared to resolution): {duration(resolved_at - declared_at)}",
-        f"- Customer updates: {len(customer)}; longest gap without one: {duration(longest)}; "
-        f"overdue reminders: {reminders}",
+        "| Milestone | Time (UTC) | Detail |",
+        "|---|---|---|",
+        "| Impact started | - | not recorded |",
+        "| Detected | - | not recorded |",
+        f"| Declared | {stamp(declared)} | by alice |",
+        f"| First Incident Commander | {stamp(first_ic)} | bob |",
+        f"| Resolved | {stamp(resolved)} | restored, by frank |",
+        f"| Closed | {stamp(closed)} |  |",
+        "",
+        "| Measure | From → to | Duration |",
+        "|---|---|---|",
+        "| Time to detect | impact started → detected | - |",
+        "| Time to declare | detected → declared | - |",
+        "| Time to acknowledge | declared → first Incident Commander "
+        f"| {duration(at(first_ic) - at(declared))} |",
+        f"| Time to resolve | declared → resolved | {duration(at(resolved) - at(declared))} |",
+        f"| Time to close | resolved → closed | {duration(at(closed) - at(resolved))} |",
+        "| Impact duration | impact started → resolved | - |",
     ]
+
+
+def check_communication(lines: list[str], of: Events) -> None:
+    """Each customer update with its time and the gap since the last contact; the updates were
+    all posted within seconds, so each one was in time."""
+    declared_at, resolved_at = at(of.first("Declared")), at(of.last("Resolved"))
+    customer = [e for e in of.all("UpdatePosted") if e["data"]["audience"] == "customer"]
     assert len(customer) == 4
+    in_time = ["yes" if at(e) < resolved_at else "after the resolution" for e in customer]
+    contacts = [declared_at, *(at(e) for e in customer[:-1])]
+    assert lines == [
+        "- Cadence: a customer update every 30m 00s at P1",
+        "- Customer updates: 4",
+        "- Within cadence: 3 of 3 intervals (100%)",
+        f"- Intervals missed (overdue reminders): {len(of.all('CustomerUpdateOverdue'))}",
+        "",
+        "| Time (UTC) | By | Since last contact | In time | Update |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {stamp(e)} | carol | {duration(at(e) - since)} | {kept} | {e['data']['body']} |"
+            for e, since, kept in zip(customer, contacts, in_time, strict=True)
+        ),
+    ]
 
 
-def check_timeline(table: list[str], events: list[dict[str, Any]]) -> None:
-    """One row per event, in order, with its time and actor; updates, escalations and severity
-    changes say what they were."""
-    assert table[:2] == ["| Time (UTC) | Who | What |", "|---|---|---|"]
-    rows = table[2:]
-    assert len(rows) == len(events)
-    for row, event in zip(rows, events, strict=True):
+def check_timeline(table: list[str], review_log: list[str], events: list[dict[str, Any]]) -> None:
+    """One row per event, in order, with its time and actor: the response in the incident
+    timeline, the review in the review log; updates, escalations and severity changes say what
+    they were."""
+    assert table[:2] == review_log[:2] == ["| Time (UTC) | Who | What |", "|---|---|---|"]
+    response = events[: next(n for n, e in enumerate(events) if e["type"] == "Closed") + 1]
+    review = events[len(response) :]
+    assert len(table[2:]) == len(response)
+    assert len(review_log[2:]) == len(review)
+    for row, event in zip(table[2:] + review_log[2:], events, strict=True):
         assert row.startswith(f"| {stamp(event)} | {event['actor']} | "), (row, event)
         data = event["data"]
         if event["type"] == "UpdatePosted":
@@ -293,8 +352,10 @@ def check_timeline(table: list[str], events: list[dict[str, Any]]) -> None:
             change = f"{data['from_severity']} → {data['to_severity']}: {data['reason']}"
             assert f"changed severity {change}" in row
         elif event["type"] == "RootCauseRecorded":
-            assert data["text"] in row, "a superseded root cause stays in the timeline"
-    kinds = [e["type"] for e in events]
+            assert data["text"] in row, "a superseded root cause stays in the review log"
+        if "follow_up_id" in data:
+            assert data["follow_up_id"][:8] not in row, "follow-ups are named by title"
+    kinds = [e["type"] for e in response]
     assert (kinds.count("UpdatePosted"), kinds.count("Escalated")) == (5, 1)
     assert kinds.count("SeverityChanged") == 3
 

@@ -185,5 +185,5 @@ def test_the_post_mortem_names_related_incidents_only_when_there_are_some() -> N
     document = render_postmortem(this, recorded, today=date(2026, 3, 20))
 
     assert "Related incidents" not in without
-    line = "- Related incidents: caused by INC-7; INC-9 related to this incident\n"
+    line = "- **Related incidents:** caused by INC-7; INC-9 related to this incident\n"
     assert line in document

@@ -248,43 +248,52 @@ def test_a_reminder_for_several_missed_intervals_counts_each_of_them() -> None:
 # --- the document, section by section ---------------------------------------------------------
 
 
-def test_the_title_block_names_the_incident_and_its_key_facts() -> None:
+def test_the_header_names_the_incident_its_severities_and_the_people_in_each_role() -> None:
     document = p1_story().document()
 
     assert sections(document)[""] == [
         "# Post-incident review: INC-42 Checkout returns 500s",
         "",
-        "- Status: closed; review: published",
-        "- Severity: P1",
-        "- Services: checkout, payments",
-        "- Declared: 2026-03-02 03:00:00 by alice",
-        "- Resolved: 2026-03-02 03:55:00 (restored)",
-        "- Closed: 2026-03-02 04:10:00",
-        "- Facilitator: dave",
+        "- **Reference:** INC-42",
+        "- **Title:** Checkout returns 500s",
+        "- **Status:** closed",
+        "- **Review:** published (required)",
+        "- **Severity:** P1 (peak P1)",
+        "- **Services:** checkout, payments",
+        "- **Impact:** Card payments fail at checkout",
+        "- **Scope:** EU tenants",
+        "- **Resolution:** restored",
+        "- **Declared by:** alice",
+        "- **Owner:** alice",
+        "- **Incident Commander:** erin (earlier: bob)",
+        "- **Communications Lead:** carol",
+        "- **Operations Lead:** none named",
+        "- **Review facilitator:** dave",
     ]
     assert document.endswith("\n")
     assert list(sections(document)) == [
         "",
         "Summary",
-        "Impact and scope",
+        "Impact window",
         "Severity history",
         "Roles and handovers",
-        "Response figures",
-        "Timeline",
+        "Tickets",
+        "Escalations",
+        "Customer communication",
+        "Incident timeline",
         "Root cause",
         "Contributing factors",
-        "Follow-up actions",
         "Recommendations",
+        "Follow-ups",
+        "Review log",
     ]
 
 
-def test_summary_impact_and_scope() -> None:
-    found = sections(p1_story().document())
-
-    assert found["Summary"] == ["Rolled back the config push"]
-    assert found["Impact and scope"] == [
-        "- Impact: Card payments fail at checkout",
-        "- Scope: EU tenants",
+def test_the_summary_tells_what_happened_and_how_it_was_resolved() -> None:
+    assert sections(p1_story().document())["Summary"] == [
+        "Error rate above 20% since the 03:00 deploy",
+        "",
+        "**Resolution:** Rolled back the config push",
     ]
 
 
@@ -297,30 +306,62 @@ def test_the_severity_history_lists_every_change_with_who_and_why() -> None:
 
 def test_roles_and_handovers_show_each_assignment_with_its_note() -> None:
     assert sections(p1_story().document())["Roles and handovers"] == [
-        "- 2026-03-02 03:04:00: incident_commander → bob: bob is on call",
-        "- 2026-03-02 03:06:00: communications_lead → carol",
-        "- 2026-03-02 03:30:00: incident_commander → erin (from bob): "
-        "end of shift; erin has the context",
+        "- 2026-03-02 03:04:00: alice named bob Incident Commander. Note: bob is on call",
+        "- 2026-03-02 03:06:00: bob named carol Communications Lead",
+        "- 2026-03-02 03:30:00: bob handed Incident Commander from bob to erin. "
+        "Note: end of shift; erin has the context",
     ]
 
 
-def test_the_response_figures() -> None:
-    assert sections(p1_story().document())["Response figures"] == [
-        "- Time to acknowledge (declared to first Incident Commander): 4m 00s",
-        "- Time to resolve (declared to resolution): 55m 00s",
-        "- Customer updates: 3; longest gap without one: 35m 00s; overdue reminders: 0",
+def test_the_impact_window_gives_each_milestone_and_the_durations_between_them() -> None:
+    assert sections(p1_story().document())["Impact window"] == [
+        "| Milestone | Time (UTC) | Detail |",
+        "|---|---|---|",
+        "| Impact started | - | not recorded |",
+        "| Detected | - | not recorded |",
+        "| Declared | 2026-03-02 03:00:00 | by alice |",
+        "| First Incident Commander | 2026-03-02 03:04:00 | bob |",
+        "| Resolved | 2026-03-02 03:55:00 | restored, by erin |",
+        "| Closed | 2026-03-02 04:10:00 |  |",
+        "",
+        "| Measure | From → to | Duration |",
+        "|---|---|---|",
+        "| Time to detect | impact started → detected | - |",
+        "| Time to declare | detected → declared | - |",
+        "| Time to acknowledge | declared → first Incident Commander | 4m 00s |",
+        "| Time to resolve | declared → resolved | 55m 00s |",
+        "| Time to close | resolved → closed | 15m 00s |",
+        "| Impact duration | impact started → resolved | - |",
     ]
 
 
-def test_the_timeline_has_every_event_with_its_time_and_actor() -> None:
+def test_the_customer_communication_gives_each_update_and_the_cadence_kept() -> None:
+    assert sections(p1_story().document())["Customer communication"] == [
+        "- Cadence: a customer update every 30m 00s at P1",
+        "- Customer updates: 3",
+        "- Within cadence: 1 of 2 intervals (50%)",
+        "- Intervals missed (overdue reminders): 0",
+        "",
+        "| Time (UTC) | By | Since last contact | In time | Update |",
+        "|---|---|---|---|---|",
+        "| 2026-03-02 03:10:00 | carol | 10m 00s | yes | We are investigating failed checkouts. |",
+        # Due 30 minutes (P1 since 03:12) after the update at 03:10.
+        "| 2026-03-02 03:45:00 | carol | 35m 00s | no, 5m 00s late | A fix is being deployed. |",
+        "| 2026-03-02 04:00:00 | carol | 15m 00s | after the resolution "
+        "| Resolved; we keep monitoring. |",
+    ]
+
+
+def test_the_incident_timeline_has_every_response_event_with_its_time_and_actor() -> None:
     story_ = p1_story()
 
-    table = sections(story_.document())["Timeline"]
+    table = sections(story_.document())["Incident timeline"]
 
     assert table[:2] == ["| Time (UTC) | Who | What |", "|---|---|---|"]
     rows = table[2:]
-    assert len(rows) == len(story_.events) == 24
-    for row, recorded in zip(rows, story_.events, strict=True):
+    response = story_.events[:13]  # declared to closed; the review follows
+    assert len(rows) == len(response)
+    for row, recorded in zip(rows, response, strict=True):
         stamp = recorded.event.timestamp.strftime("%Y-%m-%d %H:%M:%S")
         actor = getattr(recorded.event, "actor", "")
         assert row.startswith(f"| {stamp} | {actor} | {actor} "), row
@@ -335,45 +376,65 @@ def test_the_timeline_has_every_event_with_its_time_and_actor() -> None:
         "end of shift; erin has the context |",
         "| 2026-03-02 03:45:00 | carol | carol posted a customer update: "
         "A fix is being deployed. |",
-        "| 2026-03-03 03:00:00 | erin | erin started the post-incident review, "
-        "facilitated by dave |",
-        "| 2026-03-05 03:00:00 | dave | dave published the post-incident review |",
     ]
     assert [row for row in expected if row not in rows] == []
+
+
+def test_the_review_log_has_the_review_steps_naming_follow_ups_by_title() -> None:
+    story_ = p1_story()
+
+    rows = sections(story_.document())["Review log"][2:]
+
+    assert len(rows) == len(story_.events) - 13
+    assert rows[0] == (
+        "| 2026-03-03 03:00:00 | erin | erin started the post-incident review, "
+        "facilitated by dave |"
+    )
+    assert rows[-2:] == [
+        "| 2026-03-04 03:00:00 | erin | erin completed follow-up 'Add a config canary': "
+        "canary is live |",
+        "| 2026-03-05 03:00:00 | dave | dave published the post-incident review |",
+    ]
 
 
 def test_the_root_cause_is_the_latest_one_recorded() -> None:
     document = p1_story().document()
 
     assert sections(document)["Root cause"] == ["A config push halved the", "connection pool"]
-    assert "disabled the pool" in "\n".join(sections(document)["Timeline"]), "history stays"
+    assert "disabled the pool" in "\n".join(sections(document)["Review log"]), "history stays"
 
 
-def test_contributing_factors_with_their_categories() -> None:
+def test_contributing_factors_by_category() -> None:
     assert sections(p1_story().document())["Contributing factors"] == [
-        "- **change**: Config pushes skip the canary",
-        "- **detection**: Pool alerts fire at 100% only",
+        "**Detection**",
+        "",
+        "- Pool alerts fire at 100% only",
+        "",
+        "**Change**",
+        "",
+        "- Config pushes skip the canary",
     ]
 
 
-def test_follow_ups_with_owner_due_date_and_state() -> None:
-    assert sections(p1_story().document())["Follow-up actions"] == [
-        "| Action | Owner | Due | State |",
-        "|---|---|---|---|",
-        "| Add a config canary (OPS-2001) | erin | 2026-03-10 | done 2026-03-04 03:00:00 by erin |",
-        "| Alert at 80% pool use | bob | 2026-03-05 | open, overdue |",
-        "| Runbook: pool \\| exhaustion | frank | 2026-04-30 | open |",
+def test_follow_ups_with_owner_due_date_status_and_ticket() -> None:
+    assert sections(p1_story().document())["Follow-ups"] == [
+        "| Action | Owner | Due | Status | Ticket |",
+        "|---|---|---|---|---|",
+        "| Add a config canary | erin | 2026-03-10 | done 2026-03-04 03:00:00 by erin: "
+        "canary is live | OPS-2001 |",
+        "| Alert at 80% pool use | bob | 2026-03-05 | open, overdue | - |",
+        "| Runbook: pool \\| exhaustion | frank | 2026-04-30 | open | - |",
     ]
 
 
 def test_a_follow_up_is_overdue_only_after_its_due_date() -> None:
-    rows = sections(p1_story().document(today=date(2026, 3, 5)))["Follow-up actions"]
+    rows = sections(p1_story().document(today=date(2026, 3, 5)))["Follow-ups"]
 
-    assert "| Alert at 80% pool use | bob | 2026-03-05 | open |" in rows
+    assert "| Alert at 80% pool use | bob | 2026-03-05 | open | - |" in rows
 
 
 def test_recommendations() -> None:
-    assert sections(p1_story().document())["Recommendations"] == ["- Canary every config push"]
+    assert sections(p1_story().document())["Recommendations"] == ["1. Canary every config push"]
 
 
 def test_a_closed_p1_without_a_review_shows_as_pending_and_says_what_is_missing() -> None:
@@ -387,17 +448,30 @@ def test_a_closed_p1_without_a_review_shows_as_pending_and_says_what_is_missing(
 
     found = sections(Story(log, incident, {}).document())
 
-    assert "- Status: closed; review: none (required, pending)" in found[""]
-    assert "- Facilitator: -" in found[""]
-    assert found["Impact and scope"] == ["- Impact: not assessed", "- Scope: not assessed"]
+    assert "- **Review:** not started (required, pending)" in found[""]
+    assert "- **Review facilitator:** none yet" in found[""]
+    assert "- **Impact:** not assessed" in found[""]
+    assert "- **Scope:** not assessed" in found[""]
+    assert (
+        "- **Incident Commander:** none named; the owner, alice, acted as Incident Commander"
+        in found[""]
+    )
     assert found["Roles and handovers"] == [
-        "- No roles assigned; the owner acted as Incident Commander."
+        "No roles were assigned; the owner acted as Incident Commander."
     ]
-    assert found["Response figures"][0].endswith(": -")
+    assert "| First Incident Commander | - | none named |" in found["Impact window"]
+    assert (
+        "| Time to acknowledge | declared → first Incident Commander | - |"
+        in (found["Impact window"])
+    )
+    assert found["Tickets"] == ["None linked."]
+    assert found["Escalations"] == ["None."]
+    assert found["Customer communication"][-1] == "No customer update was posted."
     assert found["Root cause"] == ["Not recorded yet."]
     assert found["Contributing factors"] == ["None recorded."]
-    assert found["Follow-up actions"] == ["None recorded."]
+    assert found["Follow-ups"] == ["None recorded."]
     assert found["Recommendations"] == ["None recorded."]
+    assert found["Review log"] == ["The review has not started."]
 
 
 def test_a_review_published_without_follow_ups_gives_the_reason() -> None:
@@ -416,8 +490,20 @@ def test_a_review_published_without_follow_ups_gives_the_reason() -> None:
 
     found = sections(Story(log, incident, {}).document())
 
-    assert "- Status: resolved; review: published" in found[""]
-    assert found["Follow-up actions"] == ["No follow-up needed: a one-off"]
+    assert "- **Status:** resolved" in found[""]
+    assert "- **Review:** published (not required)" in found[""]
+    assert found["Follow-ups"] == ["No follow-up needed: a one-off"]
+
+
+def test_an_open_incident_says_when_the_next_customer_update_is_due() -> None:
+    events = story((10, lambda i: i.post_update(ALICE, audience="customer", body="looking")))
+
+    found = sections(render_postmortem(replayed(events), events, today=TODAY))
+
+    assert "- **Resolution:** not resolved yet" in found[""]
+    assert "| Resolved | - | not yet |" in found["Impact window"]
+    # P2: one hour after the update at 03:10.
+    assert "- Next customer update due: 2026-03-02 04:10:00" in found["Customer communication"]
 
 
 @pytest.mark.parametrize(
@@ -429,4 +515,4 @@ def test_durations_read_as_hours_minutes_and_seconds(seconds: int, shown: str) -
 
     document = render_postmortem(replayed(events), events, today=TODAY)
 
-    assert f"- Time to resolve (declared to resolution): {shown}" in document
+    assert f"| Time to resolve | declared → resolved | {shown} |" in document

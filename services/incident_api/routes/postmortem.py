@@ -189,7 +189,8 @@ async def get_postmortem(
     incident = await services.commands.load(await incident_named(services, incident_id))
     if wants_markdown(accept):
         events = await services.store.read_stream(incident.id)
-        document = render_postmortem(incident, events, today=datetime.now(tz=UTC).date())
+        today = datetime.now(tz=UTC).date()
+        document = render_postmortem(incident, events, today=today, cadence=services.update_cadence)
         return markdown(document, headers={"ETag": etag(incident.version)})
     response.headers["ETag"] = etag(incident.version)
     return copied(

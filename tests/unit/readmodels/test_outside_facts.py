@@ -104,10 +104,12 @@ def test_the_post_mortem_tells_the_impact_window_and_the_timeline_in_time_order(
 
     document = render_postmortem(replayed, log.events, today=date(2026, 3, 20))
 
-    assert "- Impact began: 2026-03-02 02:30:00\n- Detected: 2026-03-02 02:50:00\n" in document
-    assert "- Time to detect (impact began to detection): 20m" in document
-    assert "- Time to declare (detection to declaration): 10m" in document
-    timeline = document.split("## Timeline\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert "| Impact started | 2026-03-02 02:30:00 |  |\n| Detected | 2026-03-02 02:50:00 |" in (
+        document
+    )
+    assert "| Time to detect | impact started → detected | 20m 00s |" in document
+    assert "| Time to declare | detected → declared | 10m 00s |" in document
+    timeline = document.split("## Incident timeline\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert [line[2:21] for line in timeline[2:]] == [
         "2026-03-02 02:45:00",
         "2026-03-02 03:00:00",
