@@ -1,0 +1,175 @@
+"""Debian's real Alertmanager (`prometheus-alertmanager`) notifying a live `irm serve`: an alert
+posted to Alertmanager's API declares an incident, and its resolution reaches the incident as
+`AlertResolved` and the IC's prompt. Skipped where the binary is not installed (CI's .ci/run
+installs the Debian package)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import RunningServer, free_port, irm_env, start_server
+
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(ALERTMANAGER is None, reason="prometheus-alertmanager is not installed"),
+]
+
+# Generous: waiting for Alertmanager's group_wait and group_interval (1 s each) on a busy machine.
+PATIENCE_SECONDS = 60.0
+
+CONFIG = """\
+route:
+  receiver: irm
+  group_by: ["alertname", "service"]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: irm
+    webhook_configs:
+      - url: "{url}"
+        send_resolved: true
+        http_config:
+          authorization:
+            type: Bearer
+            credentials: "{key}"
+"""
+
+
+@pytest.fixture
+def alertmanager_processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Alertmanager processes a test started; stopped at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def start_alertmanager(config: Path, tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+    """Alertmanager on 127.0.0.1:`port`, alone (no cluster), logging to alertmanager.log."""
+    assert ALERTMANAGER is not None
+    with (tmp_path / "alertmanager.log").open("wb") as log:
+        return subprocess.Popen(
+            [
+                ALERTMANAGER,
+                f"--config.file={config}",
+                f"--storage.path={tmp_path / 'alertmanager-data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--cluster.listen-address=",
+            ],
+            stdout=log,
+            stderr=log,
+        )
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str) -> Any:
+    """Poll `check` until it returns something true; fail after PATIENCE_SECONDS."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATIENCE_SECONDS
+    while True:
+        found = await check()
+        if found:
+            return found
+        if loop.time() > deadline:
+            pytest.fail(f"{what} did not happen within {PATIENCE_SECONDS} s")
+        await asyncio.sleep(0.2)
+
+
+async def test_an_alert_sent_through_alertmanager_declares_and_its_resolution_prompts_the_ic(
+    database_url: str,
+    tmp_path: Path,
+    servers: list[RunningServer],
+    alertmanager_processes: list[subprocess.Popen[bytes]],
+) -> None:
+    assert ALERTMANAGER is not None
+    server = await asyncio.to_thread(start_server, tmp_path, irm_env(IRM_DATABASE_URL=database_url))
+    servers.append(server)
+    token = server.printed_token()
+    assert token is not None, server.stderr()
+    admin = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=admin, timeout=10) as irm:
+        created = await irm.post(
+            "/v1/integrations", json={"type": "alertmanager", "name": "alertmanager-e2e"}
+        )
+        assert created.status_code == 201, created.text
+        integration = created.json()
+
+        config = tmp_path / "alertmanager.yml"
+        config.write_text(
+            CONFIG.format(
+                url=f"{server.base_url}/v1/integrations/alertmanager", key=integration["key"]
+            )
+        )
+        port = free_port()
+        process = await asyncio.to_thread(start_alertmanager, config, tmp_path, port)
+        alertmanager_processes.append(process)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as am:
+
+            async def ready() -> bool:
+                assert process.poll() is None, "Alertmanager exited: see alertmanager.log"
+                try:
+                    return (await am.get("/-/ready")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(ready, "Alertmanager starting")
+            now = datetime.now(UTC)
+            alert = {
+                "labels": {
+                    "alertname": "CheckoutHighErrorRate",
+                    "service": "checkout",
+                    "severity": "critical",
+                },
+                "annotations": {"summary": "Checkout error rate above 5%"},
+                "startsAt": now.isoformat(),
+                "endsAt": (now + timedelta(hours=1)).isoformat(),
+                "generatorURL": "http://prometheus.example.com/graph",
+            }
+            posted = await am.post("/api/v2/alerts", json=[alert])
+            assert posted.status_code == 200, posted.text
+
+            async def declared() -> dict[str, Any] | None:
+                found = await irm.get(f"/v1/integrations/{integration['id']}/deliveries")
+                items = [d for d in found.json()["items"] if d["outcome"] == "declared"]
+                return items[0] if items else None
+
+            delivery = await eventually(declared, "an incident declared from Alertmanager")
+            incident_id = delivery["detail"]["incident_id"]
+            events = (await irm.get(f"/v1/incidents/{incident_id}/events")).json()["items"]
+            declared_data = events[0]["data"]
+            assert declared_data["title"] == "CheckoutHighErrorRate: Checkout error rate above 5%"
+            assert (declared_data["severity"], declared_data["services"]) == ("P1", ["checkout"])
+            assert [e["type"] for e in events] == ["Declared", "AlertAttached"]
+
+            # Alertmanager marks the alert resolved when its end has passed, and notifies.
+            ended = {**alert, "endsAt": datetime.now(UTC).isoformat()}
+            posted = await am.post("/api/v2/alerts", json=[ended])
+            assert posted.status_code == 200, posted.text
+
+            async def prompted() -> list[str] | None:
+                found = await irm.get(f"/v1/incidents/{incident_id}/events")
+                types = [e["type"] for e in found.json()["items"]]
+                return types if "AlertsAllResolved" in types else None
+
+            types = await eventually(prompted, "the resolution reaching the incident")
+            assert types == ["Declared", "AlertAttached", "AlertResolved", "AlertsAllResolved"]
+            status = (await irm.get(f"/v1/incidents/{incident_id}")).json()["status"]
+            assert status == "open"  # the IC confirms resolution, not the monitor
+    assert server.stop() == 0
