@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
-
 from fastapi import APIRouter, Request
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from starlette.responses import StreamingResponse
 
 from services.console.web import ViewerDep
 from services.incident_api.deps import ServicesDep
-from services.incident_api.routes.stream import EVENT_NAME, RETRY_MILLISECONDS, live_events
+from services.incident_api.routes.stream import event_stream, live_events
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
 
-@router.get("/stream", response_class=EventSourceResponse)
+@router.get("/stream", response_class=StreamingResponse)
 async def console_stream(
     request: Request, viewer: ViewerDep, services: ServicesDep
-) -> AsyncIterable[ServerSentEvent]:
+) -> StreamingResponse:
     """Every incident's events as they reach the read models, as GET /v1/stream sends them."""
-    async for item in live_events(request.app, services.pool).follow(after=None, seconds=None):
-        if isinstance(item, int):
-            yield ServerSentEvent(id=str(item), retry=RETRY_MILLISECONDS, comment="live")
-        else:
-            yield ServerSentEvent(
-                id=str(item.position), event=EVENT_NAME, raw_data=item.model_dump_json()
-            )
+    return event_stream(live_events(request.app, services.pool).follow(after=None, seconds=None))

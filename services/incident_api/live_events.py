@@ -6,6 +6,11 @@ timeline read model: one row per event, with its summary, in log order. Every co
 stream gets them from memory, so a hundred streams cost the database what one does. A stream
 that asks for what it missed (`after`) reads that part from the read model itself.
 
+Each event is encoded once, as the bytes of its server-sent event (`encode_frame`), when it is
+read; every stream is handed those same bytes, and a stream that is behind takes everything it
+has pending in one write. With 200 streams the work per (stream, event) is a socket write, not
+a JSON encoding (docs/performance.md, the console's live fan-out).
+
 An event is sent only once the read models include it, so a client that reacts to it by
 reading the incident or the board sees the change. The watcher runs while at least one stream
 is connected, and `close()` ends every stream (the server is shutting down).
@@ -15,12 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import suppress
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -41,6 +44,12 @@ BATCH: Final = 500
 PENDING_LIMIT: Final = 10_000
 """Events waiting for one slow stream; past it the stream ends and its client resumes with
 `after` (read from the read model), so a stalled client never holds the others back."""
+EVENT_NAME: Final = "incident-event"
+RETRY_MILLISECONDS: Final = 1_000
+"""How soon an EventSource reconnects after the stream ends (with Last-Event-ID)."""
+PING_SECONDS: Final = 15.0
+"""A stream that has sent nothing for this long sends a `: ping` comment (proxies keep it)."""
+PING: Final = b": ping\n\n"
 
 
 class LiveEvent(BaseModel):
@@ -58,6 +67,27 @@ class LiveEvent(BaseModel):
     data: dict[str, Any]
     added_later: bool
     added_at: datetime | None
+
+
+class Frame(NamedTuple):
+    """One event as its server-sent event's bytes, with its position (to skip what was sent)."""
+
+    position: int
+    data: bytes
+
+
+def encode_frame(event: LiveEvent) -> Frame:
+    """The event as a text/event-stream message: `event`, the LiveEvent's JSON, its position
+    as `id`. The JSON has no line break (JSON escapes them), so it is one `data` line."""
+    json = event.model_dump_json().encode()
+    head = f"event: {EVENT_NAME}\ndata: ".encode()
+    return Frame(event.position, b"%s%s\nid: %d\n\n" % (head, json, event.position))
+
+
+def live_from_frame(position: int) -> bytes:
+    """The stream's first message: no event, but the position it is live from as its id (a
+    client that reconnects before any event resumes from there), and how soon to reconnect."""
+    return f": live\nid: {position}\nretry: {RETRY_MILLISECONDS}\n\n".encode()
 
 
 _SELECT: Final = f"""
@@ -92,32 +122,54 @@ async def read_events(pool: asyncpg.Pool, after: int, up_to: int) -> list[LiveEv
     ]
 
 
+async def read_frames(pool: asyncpg.Pool, after: int, up_to: int) -> list[Frame]:
+    """`read_events`, each encoded as its message."""
+    return [encode_frame(event) for event in await read_events(pool, after, up_to)]
+
+
 class _Stream:
     """What one connected stream has not taken yet."""
 
     def __init__(self) -> None:
-        self.pending: deque[LiveEvent] = deque()
+        self.pending: list[Frame] = []
         self.wake = asyncio.Event()
         self.ended = False
 
-    def offer(self, events: list[LiveEvent]) -> None:
-        if len(self.pending) + len(events) > PENDING_LIMIT:
+    def offer(self, frames: list[Frame]) -> None:
+        if len(self.pending) + len(frames) > PENDING_LIMIT:
             self.ended = True
         else:
-            self.pending.extend(events)
+            self.pending.extend(frames)
         self.wake.set()
 
     def end(self) -> None:
         self.ended = True
         self.wake.set()
 
+    def take(self, sent: int) -> tuple[bytes, int]:
+        """Everything pending after position `sent`, as one write, and the last position in it."""
+        frames, self.pending = self.pending, []
+        self.wake.clear()
+        if frames[0].position <= sent:  # only when the client asked for an `after` ahead of us
+            frames = [frame for frame in frames if frame.position > sent]
+            if not frames:
+                return b"", sent
+        return b"".join([frame.data for frame in frames]), frames[-1].position
+
 
 class LiveEvents:
     """The events of the read models, as they arrive, for every stream of this process."""
 
-    def __init__(self, pool: asyncpg.Pool, *, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        poll_seconds: float = POLL_SECONDS,
+        ping_seconds: float = PING_SECONDS,
+    ) -> None:
         self._pool = pool
         self._poll_seconds = poll_seconds
+        self._ping_seconds = ping_seconds
         self._streams: set[_Stream] = set()
         self._position = 0
         self._watcher: asyncio.Task[None] | None = None
@@ -126,34 +178,43 @@ class LiveEvents:
 
     async def follow(
         self, *, after: int | None, seconds: float | None
-    ) -> AsyncIterator[LiveEvent | int]:
-        """First the position the stream is live from (an int), then the events after `after`
-        (none when None), then each new one as the read models get it, for `seconds` (None:
-        until the caller stops, or `close()`)."""
-        deadline = None if seconds is None else time.monotonic() + seconds
+    ) -> AsyncGenerator[bytes, None]:
+        """The stream's text/event-stream bytes: first the position it is live from
+        (`live_from_frame`), then the events after `after` (none when None), then each new one
+        as the read models get it, for `seconds` (None: until the caller stops, or `close()`).
+        Each chunk is one or more whole messages (all that was pending); `: ping` after
+        `ping_seconds` of nothing."""
+        clock = asyncio.get_running_loop().time
+        deadline = None if seconds is None else clock() + seconds
         stream, now_at = await self._connect()
         try:
-            yield now_at
+            yield live_from_frame(now_at)
             sent = now_at if after is None else after
             while sent < now_at and not self._closed:
-                backlog = await read_events(self._pool, sent, now_at)
-                for event in backlog:
-                    yield event
+                backlog = await read_frames(self._pool, sent, now_at)
+                if backlog:
+                    yield b"".join([frame.data for frame in backlog])
                 sent = backlog[-1].position if len(backlog) == BATCH else now_at
+            ping_at = clock() + self._ping_seconds
             while not stream.ended and not self._closed:
                 if not stream.pending:
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if remaining is not None and remaining <= 0:
-                        return
                     with suppress(TimeoutError):
-                        async with asyncio.timeout(remaining):
+                        async with asyncio.timeout_at(
+                            ping_at if deadline is None else min(ping_at, deadline)
+                        ):
                             await stream.wake.wait()
-                    stream.wake.clear()
-                while stream.pending:
-                    event = stream.pending.popleft()
-                    if event.position > sent:
-                        sent = event.position
-                        yield event
+                if stream.pending and not stream.ended and not self._closed:
+                    chunk, sent = stream.take(sent)
+                    if chunk:
+                        ping_at = clock() + self._ping_seconds
+                        yield chunk
+                        continue
+                now = clock()
+                if deadline is not None and now >= deadline:
+                    return
+                if now >= ping_at:
+                    ping_at = now + self._ping_seconds
+                    yield PING
         finally:
             self._disconnect(stream)
 
@@ -186,17 +247,18 @@ class LiveEvents:
             self._watcher = None
 
     async def _watch(self) -> None:
-        """Until no stream is left: read what the projector added, hand it to every stream."""
+        """Until no stream is left: read what the projector added, encode each event once,
+        hand the same bytes to every stream."""
         while self._streams:
             try:
                 projected = await tracked_position(self._pool, PROJECTOR_NAME)
                 while projected > self._position:
-                    events = await read_events(self._pool, self._position, projected)
+                    frames = await read_frames(self._pool, self._position, projected)
                     # Positions without a row (an event a follower parked) are passed over.
-                    self._position = events[-1].position if len(events) == BATCH else projected
-                    if events:
+                    self._position = frames[-1].position if len(frames) == BATCH else projected
+                    if frames:
                         for stream in self._streams:
-                            stream.offer(events)
+                            stream.offer(frames)
             except Exception as error:  # whatever broke it, read again: the streams wait
                 log.warning("live events: cannot read the read models (%s); retrying", error)
                 await asyncio.sleep(RETRY_SECONDS)

@@ -1,7 +1,8 @@
 """`GET /v1/stream`: every command's event reaches every connected client, once the read models
 include it, in log order; a client that was away catches up with `after`; `seconds` ends a
 stream. Driven by a real HTTP client against the API listening on 127.0.0.1 (an in-process
-transport would buffer the stream to its end)."""
+transport would buffer the stream to its end). The fan-out behind it (`LiveEvents`) encodes
+each event once for every stream, and a stream that is behind gets all it missed at once."""
 
 from __future__ import annotations
 
@@ -9,15 +10,19 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
+import pytest
 import pytest_asyncio
 
+from services.incident_api import live_events
 from services.incident_api.app import create_app
+from services.incident_api.live_events import PING, Frame, LiveEvent, LiveEvents
 from services.incident_api.routes.stream import end_streams
 from services.incident_api.settings import ApiSettings
 from services.projector.settings import ProjectorSettings
@@ -85,7 +90,9 @@ async def stream(
         http.stream("GET", "/v1/stream", params=params, headers=headers) as response,
     ):
         assert response.status_code == 200, (await response.aread()).decode()
-        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+        assert response.headers["cache-control"] == "no-cache"
+        assert response.headers["x-accel-buffering"] == "no"
         received = messages(response)
         first = await anext(received)
         assert first.data is None
@@ -187,3 +194,106 @@ async def test_a_stream_needs_a_token_and_takes_only_its_parameters(
     assert_problem(no_token, 401, "unauthorized")
     assert_problem(too_long, 422, "validation-error", field="seconds")
     assert_problem(unknown, 400, "unknown-query-parameter")
+
+
+async def test_the_first_message_is_the_live_position_with_the_reconnect_delay(
+    live: LiveApi, carol: Headers
+) -> None:
+    async with (
+        httpx.AsyncClient(base_url=live.url, timeout=10) as http,
+        http.stream("GET", "/v1/stream", params={"seconds": 1}, headers=carol) as response,
+    ):
+        body = await response.aread()
+
+    first, _, rest = body.partition(b"\n\n")
+    comment, position, retry = first.split(b"\n")
+    assert (comment, retry) == (b": live", b"retry: 1000")
+    assert position.startswith(b"id: ")
+    assert position.removeprefix(b"id: ").isdigit()
+    assert rest == b""
+
+
+async def chunks_until(follower: AsyncIterator[bytes], count: int) -> list[bytes]:
+    """Chunks of a follower (the first, the live position, left out) until they hold `count`
+    events (at most 5 s)."""
+    got: list[bytes] = []
+    async with asyncio.timeout(5):
+        while sum(chunk.count(b"event: incident-event\n") for chunk in got) < count:
+            got.append(await anext(follower))
+    return got
+
+
+def events_in(chunk: bytes) -> list[tuple[int, LiveEvent]]:
+    """(id, the LiveEvent in its data) of each event message in `chunk`, in order."""
+    found = []
+    for message in chunk.split(b"\n\n"):
+        fields = dict(line.split(b": ", 1) for line in message.split(b"\n") if line)
+        if fields.get(b"event") == b"incident-event":
+            found.append((int(fields[b"id"]), LiveEvent.model_validate_json(fields[b"data"])))
+    return found
+
+
+async def test_each_event_is_encoded_once_for_all_streams(
+    live: LiveApi, pool: asyncpg.Pool, alice: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoded: list[int] = []
+    encode = live_events.encode_frame
+
+    def counted(event: LiveEvent) -> Frame:
+        encoded.append(event.position)
+        return encode(event)
+
+    monkeypatch.setattr(live_events, "encode_frame", counted)
+    fan_out = LiveEvents(pool, poll_seconds=0.01)
+    async with AsyncExitStack() as streams:
+        followers = [
+            await streams.enter_async_context(aclosing(fan_out.follow(after=None, seconds=None)))
+            for _ in range(20)
+        ]
+        for follower in followers:
+            await anext(follower)  # live from here
+        async with httpx.AsyncClient(base_url=live.url, headers=alice, timeout=10) as http:
+            declared = [(await http.post("/v1/incidents", json=DECLARE)).json() for _ in range(3)]
+        received = [b"".join(await chunks_until(follower, 3)) for follower in followers]
+
+    positions = [d["position"] for d in declared]
+    assert sorted(encoded) == positions
+    assert set(received) == {received[0]}
+    assert [p for p, _ in events_in(received[0])] == positions
+
+
+async def test_a_stream_that_is_behind_gets_all_it_missed_in_one_chunk_in_order(
+    live: LiveApi, pool: asyncpg.Pool, alice: Headers
+) -> None:
+    fan_out = LiveEvents(pool, poll_seconds=0.01)
+    async with (
+        aclosing(fan_out.follow(after=None, seconds=None)) as keeping_up,
+        aclosing(fan_out.follow(after=None, seconds=None)) as behind,
+        httpx.AsyncClient(base_url=live.url, headers=alice, timeout=10) as http,
+    ):
+        await anext(keeping_up)
+        await anext(behind)
+        declared = []
+        kept_up: list[bytes] = []
+        for _ in range(4):
+            # One event at a time, each taken by the first stream before the next command.
+            declared.append((await http.post("/v1/incidents", json=DECLARE)).json())
+            kept_up += await chunks_until(keeping_up, 1)
+        caught_up = await anext(behind)
+
+    positions = [d["position"] for d in declared]
+    assert [[p for p, _ in events_in(chunk)] for chunk in kept_up] == [[p] for p in positions]
+    assert [p for p, _ in events_in(caught_up)] == positions
+    assert caught_up == b"".join(kept_up)
+    assert [e.incident_id for _, e in events_in(caught_up)] == [UUID(d["id"]) for d in declared]
+
+
+async def test_an_idle_stream_sends_a_ping(pool: asyncpg.Pool) -> None:
+    fan_out = LiveEvents(pool, ping_seconds=0.05)
+    async with aclosing(fan_out.follow(after=None, seconds=None)) as follower:
+        first = await anext(follower)
+        async with asyncio.timeout(5):
+            pinged = await anext(follower)
+
+    assert first.startswith(b": live\n")
+    assert pinged == PING == b": ping\n\n"
