@@ -145,7 +145,7 @@ def _validated(model: type[_Model], body: bytes) -> _Model:
         return model.model_validate(data)
     except ValidationError as invalid:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "code": e["type"]}
             for e in invalid.errors(include_url=False)
         ]
         where = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors[:5])

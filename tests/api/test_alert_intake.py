@@ -184,6 +184,11 @@ async def test_a_malformed_payload_is_a_400_problem_and_stays_stored(
         ("malformed", broken.decode()),
     ]
     assert "version" in items[0]["detail"]["error"]
+    assert not_v4.json()["errors"][0] == {
+        "field": "version",
+        "message": "Input should be '4'",
+        "code": "literal_error",
+    }
 
 
 async def test_the_key_comes_as_a_bearer_token_or_a_query_parameter_and_nothing_else(
