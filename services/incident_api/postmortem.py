@@ -62,6 +62,7 @@ def part_of(event: IncidentEvent) -> Part:
             | ev.Acknowledged()
             | ev.PageEscalated()
             | ev.PagingExhausted()
+            | ev.HandoverDue()
             | ev.AlertAttached()
             | ev.AlertResolved()
             | ev.AlertsAllResolved()

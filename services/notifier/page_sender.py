@@ -59,7 +59,8 @@ class PageSender:
         """Send every page due now, at once; returns how many were tried."""
         rows = await self._pool.fetch(
             "SELECT p.incident_id, p.version, p.method_id, p.person, p.level, p.reason, "
-            "p.paged_at, p.attempts, g.number, g.title, m.id, m.handle, m.type, m.target, m.secret "
+            "p.paged_at, p.attempts, p.kind, g.number, g.title, "
+            "m.id, m.handle, m.type, m.target, m.secret "
             "FROM irm_pages p JOIN irm_paging g USING (incident_id) "
             "LEFT JOIN irm_contact_methods m ON m.id = p.method_id "
             "WHERE p.delivered_at IS NULL AND p.failed_at IS NULL AND p.next_attempt_at <= now() "
@@ -103,8 +104,27 @@ class PageSender:
 
 
 def _notice(r: asyncpg.Record) -> Notice:
-    """The page as a notice: who, which incident, why, and how to acknowledge."""
+    """The page as a notice: who, which incident, why, and how to acknowledge (or, for a
+    handover, how to hand over)."""
     reference = f"INC-{r['number']}"
+    if r["kind"] == "handover":
+        return Notice(
+            id=f"handover-{r['incident_id']}-{r['version']}",
+            kind="handover",
+            subject=f"irm: {reference} handover due: {r['title']}",
+            text=(
+                f"Handover due on {reference}: {r['title']}\n"
+                f"{r['reason']}\n"
+                f"Hand over: POST /v1/incidents/{reference}/roles "
+                '{"role": …, "assignee": …, "note": "what the next person needs to know"}\n'
+            ),
+            data={
+                "incident_id": str(r["incident_id"]),
+                "reference": reference,
+                "reason": r["reason"],
+            },
+            time=r["paged_at"],
+        )
     return Notice(
         id=f"page-{r['incident_id']}-{r['version']}",
         kind="page",

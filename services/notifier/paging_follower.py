@@ -1,7 +1,7 @@
-"""Follow the log for paging: when each incident's next paging step is due, and the pages to
-deliver. Each batch updates `irm_paging`, queues `irm_pages` and moves the tracked position
-(`notifier paging`) in one transaction, so a notifier killed at any point resumes where the
-log says: no page queued twice, none lost.
+"""Follow the log for paging: when each incident's next paging step is due, and the pages (and
+handover notices) to deliver. Each batch updates `irm_paging`, queues `irm_pages` and moves the
+tracked position (`notifier paging`) in one transaction, so a notifier killed at any point
+resumes where the log says: no page queued twice, none lost.
 
 The follower only says *when* to look again; what happens then is decided by the incident
 itself (`services.notifier.pager`).
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Final
 
 import asyncpg
@@ -109,6 +109,24 @@ async def _follow(conn: asyncpg.Connection, recorded: RecordedEvent) -> tuple[bo
                     "%s was paged for %s but has no contact method", event.person, incident_id
                 )
             return True, bool(queued)
+        case ev.HandoverDue():
+            text = (
+                f"{event.role} passes from {event.from_person} to {event.to_person}: "
+                f"the shift changed at {event.shift_start.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+            )
+            queued = await conn.fetchval(
+                "WITH queued AS (INSERT INTO irm_pages (incident_id, version, method_id, person, "
+                "level, reason, paged_at, next_attempt_at, kind) "
+                "SELECT $1, $2, id, handle, 0, $4, $5, $5, 'handover' FROM irm_contact_methods "
+                "WHERE handle = ANY($3::text[]) ON CONFLICT DO NOTHING RETURNING 1) "
+                "SELECT count(*) FROM queued",
+                incident_id,
+                recorded.version,
+                [event.from_person, event.to_person],
+                text,
+                event.timestamp,
+            )
+            return False, bool(queued)
         case ev.DetailsEdited() if "title" in event.after:
             await conn.execute(
                 "UPDATE irm_paging SET title = $2 WHERE incident_id = $1",

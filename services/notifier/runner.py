@@ -2,7 +2,7 @@
 
 Every replica sends: deliveries are shared through their leases. The parts that must run once
 (queueing the log's events as deliveries, the overdue-update reminder scan, and paging: its
-follower, the escalation steps and the pages' delivery) run only on the
+follower, the escalation steps, the pages' delivery and the shift-handover scan) run only on the
 replica that holds the notifier's once-only advisory lock; the others wait on standby for it
 (`shared.active_standby`, the projector's pattern).
 """
@@ -15,6 +15,7 @@ from typing import Final
 
 from services.notifier.contact_delivery import ContactSender
 from services.notifier.enqueuer import Enqueuer
+from services.notifier.handovers import HandoverScan
 from services.notifier.origin_pools import OriginClients, OriginSenders
 from services.notifier.page_sender import PageSender
 from services.notifier.pager import Pager
@@ -57,6 +58,8 @@ async def run_notifier(database: Database, settings: NotifierSettings) -> None:
         database.pool, repository, scan_seconds=settings.paging_scan_seconds, wake=wake_pager
     )
 
+    handovers = HandoverScan(database.pool, repository, scan_seconds=settings.paging_scan_seconds)
+
     async def once_only() -> None:
         async with ContactSender(settings) as contacts, asyncio.TaskGroup() as group:
             pages = PageSender(
@@ -78,6 +81,7 @@ async def run_notifier(database: Database, settings: NotifierSettings) -> None:
             )
             group.create_task(run_forever("notifier pager", pager.run))
             group.create_task(run_forever("notifier pages", pages.run))
+            group.create_task(run_forever("notifier handovers", handovers.run))
             group.create_task(
                 follow_log(
                     "notifier queueing",

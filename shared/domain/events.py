@@ -34,6 +34,7 @@ from shared.domain.event_reading import event_actor as event_actor
 from shared.domain.event_reading import event_data as event_data
 from shared.domain.event_reading import event_name as event_name
 from shared.domain.paging_events import Acknowledged as Acknowledged
+from shared.domain.paging_events import HandoverDue as HandoverDue
 from shared.domain.paging_events import Paged as Paged
 from shared.domain.paging_events import PageEscalated as PageEscalated
 from shared.domain.paging_events import PagingExhausted as PagingExhausted
@@ -304,6 +305,7 @@ ChangeEvent: TypeAlias = (
     | Acknowledged
     | PageEscalated
     | PagingExhausted
+    | HandoverDue
     | AlertAttached
     | AlertResolved
     | AlertsAllResolved

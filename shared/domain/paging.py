@@ -1,5 +1,6 @@
 """Paging the on-call: who was paged at which level of an escalation policy, who acknowledged,
-and the escalation from level to level when nobody does (issue 12).
+and the escalation from level to level when nobody does; and the handover due when a shift
+changes under someone holding a role (issue 12).
 
 The notifier decides when (a level's timeout passed) and whom (the level's targets resolved to
 the people on call then); the incident decides whether: a page for a position the incident has
@@ -20,8 +21,15 @@ from shared.domain.errors import (
     NoChangeError,
     NotAuthorizedError,
 )
-from shared.domain.events import Acknowledged, Paged, PageEscalated, PagingExhausted
+from shared.domain.events import (
+    Acknowledged,
+    HandoverDue,
+    Paged,
+    PageEscalated,
+    PagingExhausted,
+)
 from shared.domain.roles import RolesAndAuthority
+from shared.domain.rules import handover_key
 from shared.domain.values import NAME_MAX_CHARS, TEXT_MAX_CHARS, Actor, Role, Status
 
 Position = tuple[int, int]
@@ -152,6 +160,43 @@ class Paging(RolesAndAuthority):
             round=self.page_round,
             took_ownership=took,
             previous_owner=self.owner,
+            actor=actor.principal,
+        )
+
+    def record_handover_due(
+        self,
+        actor: Actor,
+        *,
+        role: str,
+        from_person: str,
+        to_person: str,
+        schedule: str,
+        shift_start: datetime,
+    ) -> None:
+        """Record that `from_person`, whose shift of `schedule` ended at `shift_start`, hands
+        `role` (`incident_commander` for the acting IC) over to `to_person`, now on call. Once
+        per role and shift change; only while they hold the role on the open incident."""
+        if self.status != Status.OPEN:
+            raise IllegalTransitionError(
+                self.id, "incident-not-open", f"{self.reference} is {self.status}, not open"
+            )
+        role = arguments.member("role", role, Role)
+        holder = (
+            self.acting_commander if role == Role.INCIDENT_COMMANDER.value else self.roles.get(role)
+        )
+        if holder != from_person:
+            raise NoChangeError(f"{from_person} does not hold {role} on {self.reference}")
+        if to_person == from_person:
+            raise InvalidFieldError("to_person", "must be someone else")
+        if handover_key(role, shift_start) in self.handovers_due:
+            raise NoChangeError(f"the handover of {role} at {shift_start.isoformat()} is recorded")
+        self.trigger_event(
+            HandoverDue,
+            from_person=from_person,
+            to_person=arguments.text("to_person", to_person, NAME_MAX_CHARS),
+            role=role,
+            schedule=schedule,
+            shift_start=shift_start,
             actor=actor.principal,
         )
 

@@ -3,11 +3,13 @@ holds the union of every event type; see its docstring for the rules every event
 
 A policy runs in rounds (1, then one more per `repeat`) of levels (1 to the policy's last);
 `round` and `level` say where a page or an escalation stands. The notifier records every one
-of these but `Acknowledged`, as the system principal.
+of these but `Acknowledged`, as the system principal; and `HandoverDue` when a shift changes
+under someone holding a role on an open incident.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import final
 
 from shared.domain.event_base import EventBase
@@ -64,4 +66,20 @@ class PagingExhausted(EventBase):
     policy: str
     rounds: int
     reason: str
+    actor: str
+
+
+@final
+class HandoverDue(EventBase):
+    """A shift of `schedule` (its id) changed at `shift_start` while `from_person`, going off
+    call, held `role` on the open incident (the acting IC counts as `incident_commander`):
+    they hand it over to `to_person`, now on call (the seed's "ownership moves at shift
+    handover"). The handover itself is a role assignment with a note."""
+
+    TOPIC = "irm:Incident.HandoverDue"
+    from_person: str
+    to_person: str
+    role: str
+    schedule: str
+    shift_start: datetime
     actor: str

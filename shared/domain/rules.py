@@ -6,7 +6,7 @@ cannot disagree about what a rule means.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final, Protocol
 
 from shared.domain.cadence import Cadence
@@ -138,3 +138,9 @@ def postmortem_required(peak: str | None, resolution: str | None) -> bool:
 def review_pending(peak: str | None, resolution: str | None, review_status: str) -> bool:
     """A required review that is not published yet."""
     return postmortem_required(peak, resolution) and review_status != ReviewStatus.PUBLISHED.value
+
+
+def handover_key(role: str, shift_start: datetime) -> str:
+    """What makes a handover the same one: the role and the shift change it is due at (so a
+    restarted or a second notifier never records it twice)."""
+    return f"{role}@{shift_start.astimezone(UTC).isoformat()}"

@@ -21,7 +21,7 @@ from shared.domain import events as ev
 from shared.domain.errors import IllegalTransitionError
 from shared.domain.events import IncidentEvent, as_incident_event
 from shared.domain.review import FollowUp, Review, ReviewStatus
-from shared.domain.rules import peak_severity, restarts_cadence
+from shared.domain.rules import handover_key, peak_severity, restarts_cadence
 from shared.domain.values import Status
 
 
@@ -38,8 +38,9 @@ class IncidentState(Aggregate):
     # each follow-up's first due date, due-date changes and overdue reminder; version 8 the
     # alerts attached from monitoring (`alerts`, `alerts_all_resolved`); version 9 paging
     # (`paged`, `page_policy`, `page_round`, `page_level`, `page_escalates_at`,
-    # `acknowledged_by`, `paging_exhausted`).
-    class_version = 9
+    # `acknowledged_by`, `paging_exhausted`); version 10 the shift handovers recorded due
+    # (`handovers_due`).
+    class_version = 10
 
     def _start(self, event: ev.Declared) -> None:
         """The state of a newly declared incident."""
@@ -87,6 +88,8 @@ class IncidentState(Aggregate):
         self.page_escalates_at: datetime | None = None
         self.acknowledged_by: str | None = None
         self.paging_exhausted: bool = False
+        # Added in class version 10: each handover recorded due, as "<role>@<shift start>".
+        self.handovers_due: list[str] = []
 
     def _evolve(self, event: IncidentEvent) -> None:
         """Change the state by one event."""
@@ -229,6 +232,8 @@ class IncidentState(Aggregate):
             case ev.PagingExhausted():
                 self.paging_exhausted = True
                 self.page_escalates_at = None
+            case ev.HandoverDue():
+                self.handovers_due.append(handover_key(event.role, event.shift_start))
             case _:
                 assert_never(event)
         if restarts_cadence(event):

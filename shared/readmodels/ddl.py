@@ -61,7 +61,8 @@ def read_model_ddl(schema: str) -> str:
         links jsonb NOT NULL DEFAULT '[]',
         factors jsonb NOT NULL DEFAULT '[]',
         paged_at timestamptz,
-        acknowledged_at timestamptz
+        acknowledged_at timestamptz,
+        handovers jsonb NOT NULL DEFAULT '[]'
     );
     CREATE INDEX IF NOT EXISTS {INCIDENTS}_declared_idx ON {schema}.{INCIDENTS} (declared_at, id);
     CREATE INDEX IF NOT EXISTS {INCIDENTS}_status_idx ON {schema}.{INCIDENTS} (status, severity);

@@ -80,6 +80,9 @@ class IncidentRow:
     # Paging (issue 12): the first page, and the acknowledgement that stopped paging.
     paged_at: datetime | None = None
     acknowledged_at: datetime | None = None
+    # Shift handovers (issue 12): {role, from, to, due_at, done_at}, done by the next
+    # assignment of the role.
+    handovers: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def reference(self) -> str:
@@ -183,6 +186,7 @@ def _changes(row: WorkingRow, event: ChangeEvent) -> Changes:
             return {
                 "roles": {**row["roles"], event.role: event.assignee},
                 "ic_assigned_at": at if first_ic else row["ic_assigned_at"],
+                **_handed_over(row, event.role, at),
             }
         case ev.SeverityChanged():
             return {
@@ -225,6 +229,15 @@ def _changes(row: WorkingRow, event: ChangeEvent) -> Changes:
         case ev.Acknowledged():
             owner = {"owner": event.actor} if event.took_ownership else {}
             return {"acknowledged_at": at, **owner}
+        case ev.HandoverDue():
+            handover = {
+                "role": event.role,
+                "from": event.from_person,
+                "to": event.to_person,
+                "due_at": at.isoformat(),
+                "done_at": None,
+            }
+            return {"handovers": [*row["handovers"], handover]}
         case ev.ImpactWindowSet():
             return {"started_at": event.started_at, "detected_at": event.detected_at}
         case ev.IncidentLinked():
@@ -285,6 +298,19 @@ def _changes(row: WorkingRow, event: ChangeEvent) -> Changes:
 
 _NO_CHANGES: Final[Changes] = {}
 _EDITABLE: Final = frozenset(EDITABLE)
+
+
+def _handed_over(row: WorkingRow, role: str, at: datetime) -> Changes:
+    """A role assignment completes the handovers of that role still due."""
+    if not any(h["role"] == role and h["done_at"] is None for h in row["handovers"]):
+        return _NO_CHANGES
+    done = at.isoformat()
+    return {
+        "handovers": [
+            {**h, "done_at": done} if h["role"] == role and h["done_at"] is None else h
+            for h in row["handovers"]
+        ]
+    }
 
 
 def _with_factors(factors: list[dict[str, Any]]) -> Changes:

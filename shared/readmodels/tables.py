@@ -54,6 +54,7 @@ INCIDENT_COLUMNS: Final = (
     "factors",
     "paged_at",
     "acknowledged_at",
+    "handovers",
 )
 TIMELINE_COLUMNS: Final = (
     "incident_id",
@@ -83,7 +84,7 @@ FOLLOW_UP_COLUMNS: Final = (
     "due_date_changes",
     "overdue_for",
 )
-_JSON_COLUMNS: Final = frozenset({"roles", "tickets", "data", "links", "factors"})
+_JSON_COLUMNS: Final = frozenset({"roles", "tickets", "data", "links", "factors", "handovers"})
 
 
 def upsert_incidents_sql(schema: str) -> str:

@@ -244,6 +244,12 @@ def _summary(who: str, event: IncidentEvent, titles: Mapping[str, str]) -> str:
                 f"paging stopped after {event.rounds} round" + ("" if event.rounds == 1 else "s"),
                 event.reason,
             )
+        case ev.HandoverDue():
+            at = event.shift_start.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+            return (
+                f"handover due: {event.from_person} went off call at {at} UTC; "
+                f"{event.role} passes to {event.to_person}"
+            )
         case ev.AlertsAllResolved():
             count = f"all {event.alerts} alerts" if event.alerts != 1 else "the alert"
             return f"{count} of this incident resolved; the IC decides whether to resolve it"

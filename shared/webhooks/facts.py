@@ -85,6 +85,7 @@ def facts_after(facts: IncidentFacts | None, recorded: RecordedEvent) -> Inciden
             | ev.Acknowledged()
             | ev.PageEscalated()
             | ev.PagingExhausted()
+            | ev.HandoverDue()
         ):
             pass
         case ev.Resolved():

@@ -66,6 +66,7 @@ LANDED: dict[str, str] = {
     ),
     "0017_alert_intake.sql": "a3a34b507588c28b9b73263bbffb915797f276012a5b9eb5e3ebeb14fb7cf9c9",
     "0018_paging.sql": "c85f8791ddfeff9d9c7fdeaa88104e00ed90c95fcddb23a9824a09215dff3e33",
+    "0019_handovers.sql": "e76b3d3e20abf2537f1b6da7db3e3e9c08227fbce321625ee804e8f21cabd54b",
 }
 
 

@@ -28,7 +28,7 @@ ENVELOPE = ("originator_id", "originator_version", "timestamp")
 
 
 def test_there_are_thirty_two_event_types_and_declared_starts_every_incident() -> None:
-    assert len(EVENT_TYPES) == 39
+    assert len(EVENT_TYPES) == 40
     assert set(EVENT_TYPES) == set(get_args(IncidentEvent))
     assert set(get_args(ChangeEvent)) == set(EVENT_TYPES) - {Declared}
 

@@ -3,7 +3,7 @@ escalation may move to, so that no notifier skips or doubles a page."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from shared.domain.errors import (
     NoChangeError,
     NotAuthorizedError,
 )
-from shared.domain.events import Acknowledged, Paged
+from shared.domain.events import Acknowledged, HandoverDue, Paged
 from shared.domain.incident import Incident
 from shared.domain.paging import next_position
 from shared.domain.values import SYSTEM_ACTOR
@@ -163,3 +163,53 @@ def test_a_page_for_nobody_or_a_blank_name_records_nothing(
     incident: Incident, people: list[str]
 ) -> None:
     refuse(incident, InvalidFieldError, lambda: page(incident, people, (1, 1)))
+
+
+SHIFT = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def handover(incident: Incident, role: str, person: str, to: str = "carol") -> None:
+    incident.record_handover_due(
+        SYSTEM_ACTOR,
+        role=role,
+        from_person=person,
+        to_person=to,
+        schedule=POLICY,
+        shift_start=SHIFT,
+    )
+
+
+def test_a_handover_is_due_once_per_role_and_shift_change(incident: Incident) -> None:
+    handover(incident, "incident_commander", "alice")  # alice owns it: the acting IC
+
+    (event,) = incident.collect_events()
+    assert isinstance(event, HandoverDue)
+    assert (event.from_person, event.to_person, event.role, event.actor) == (
+        "alice",
+        "carol",
+        "incident_commander",
+        "system",
+    )
+    refuse(incident, NoChangeError, lambda: handover(incident, "incident_commander", "alice"))
+
+
+def test_only_the_holder_of_the_role_hands_it_over(incident: Incident) -> None:
+    incident.assign_role(ALICE, role="communications_lead", assignee="bob", note=None)
+
+    refuse(incident, NoChangeError, lambda: handover(incident, "incident_commander", "bob"))
+    refuse(incident, NoChangeError, lambda: handover(incident, "operations_lead", "bob"))
+    refuse(
+        incident, InvalidFieldError, lambda: handover(incident, "communications_lead", "bob", "bob")
+    )
+    handover(incident, "communications_lead", "bob")
+    assert incident.handovers_due == [f"communications_lead@{SHIFT.isoformat()}"]
+
+
+def test_a_resolved_incident_has_no_handover(incident: Incident) -> None:
+    incident.resolve(ALICE, resolution="restored", summary="rolled back")
+
+    refuse(
+        incident,
+        IllegalTransitionError,
+        lambda: handover(incident, "incident_commander", "alice"),
+    )

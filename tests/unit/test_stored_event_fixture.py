@@ -50,6 +50,9 @@ ADDED_SINCE_THE_FIXTURE: Final = frozenset(
         "paging_exhausted",
         "paged_at",
         "acknowledged_at",
+        # Shift handovers (issue 12): the aggregate's and the incidents read model's.
+        "handovers_due",
+        "handovers",
     }
 )
 

@@ -77,6 +77,7 @@ TYPES = {
     "Acknowledged": "incident.acknowledged",
     "PageEscalated": "incident.page_escalated",
     "PagingExhausted": "incident.paging_exhausted",
+    "HandoverDue": "incident.handover_due",
 }
 
 
