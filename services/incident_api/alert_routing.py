@@ -31,7 +31,9 @@ SEVERITY_LABELS: Final = {
 
 DEFAULT_CRITERIA: Final = (Criterion.PRODUCTION_WORKLOADS_AFFECTED.value,)
 
-LabelName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+# Any label name the sender may use (Prometheus's and Grafana's rules differ), so that the
+# documented schema and the validation accept the same keys.
+LabelName = Annotated[str, Field(min_length=1, max_length=200)]
 LabelValue = Annotated[str, Field(max_length=1000)]
 
 
