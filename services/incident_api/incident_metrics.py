@@ -66,6 +66,8 @@ class IncidentMetrics:
     # From the impact window: started to detected, and detected to declared, where known.
     time_to_detect: DurationStats
     time_to_declare: DurationStats
+    # Per shift change with a handover due (issue 12): due to the role's next assignment.
+    time_to_hand_over: DurationStats
     update_cadence: CadenceCompliance
     reopens: int
     reopened_incidents: int
@@ -106,6 +108,7 @@ def compute_metrics(
         time_to_close=_stats(time_to_close(r) for r in rows),
         time_to_detect=_stats(time_to_detect(r) for r in rows),
         time_to_declare=_stats(time_to_declare(r) for r in rows),
+        time_to_hand_over=_stats(t for r in rows for t in times_to_hand_over(r)),
         update_cadence=cadence_compliance(rows, now=now),
         reopens=sum(r.reopen_count for r in rows),
         reopened_incidents=sum(1 for r in rows if r.reopen_count > 0),
@@ -123,6 +126,16 @@ def time_to_acknowledge(row: IncidentRow) -> float | None:
     if row.paged_at is not None:
         return _between(row.paged_at, row.acknowledged_at)
     return _between(row.declared_at, row.ic_assigned_at)
+
+
+def times_to_hand_over(row: IncidentRow) -> list[float]:
+    """Each handover due at a shift change (HandoverDue) to the role's next assignment; one
+    figure per handover done."""
+    return [
+        (datetime.fromisoformat(h["done_at"]) - datetime.fromisoformat(h["due_at"])).total_seconds()
+        for h in row.handovers
+        if h["done_at"] is not None
+    ]
 
 
 def time_to_resolve(row: IncidentRow, include_not_incidents: bool = False) -> float | None:

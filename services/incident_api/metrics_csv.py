@@ -58,6 +58,7 @@ def _columns(
         "time_to_declare",
         "time_to_resolve",
         "time_to_close",
+        "time_to_hand_over",
     ):
         duration = getattr(figures, name)
         yield from ((f"{name}_{f}", getattr(duration, f)) for f in _DURATION_FIGURES)

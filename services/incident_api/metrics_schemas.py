@@ -83,6 +83,10 @@ class FiguresRead(BaseModel):
     time_to_declare: DurationRead = Field(
         description="From when someone noticed to the declaration (detection known)."
     )
+    time_to_hand_over: DurationRead = Field(
+        description="Per shift change under a role holder: from the handover due to the "
+        "role's next assignment (handovers done)."
+    )
     update_cadence: CadenceRead
     update_cadence_by_severity: dict[str, CadenceRead] = Field(
         description="Cadence compliance of the incidents of each severity (P1 to P4)."
@@ -126,6 +130,7 @@ _DURATIONS = (
     "time_to_close",
     "time_to_detect",
     "time_to_declare",
+    "time_to_hand_over",
 )
 
 

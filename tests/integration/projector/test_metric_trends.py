@@ -166,6 +166,7 @@ JANUARY = {
     "time_to_acknowledge": times(2, 210.0, 210.0, 300.0),
     # A 300 s (09:55 to 10:00), B 1200 s (09:40 to 10:00).
     "time_to_declare": times(2, 750.0, 750.0, 1200.0),
+    "time_to_hand_over": NO_TIMES,
     # C 100, A 600, B 1800: the p90 is rank 3 of 3.
     "time_to_resolve": times(3, 2500 / 3, 600.0, 1800.0),
     "time_to_close": times(2, 2400.0, 2400.0, 3600.0),
@@ -214,6 +215,7 @@ FEBRUARY = {
     "time_to_detect": NO_TIMES,
     "time_to_acknowledge": times(1, 600.0, 600.0, 600.0),
     "time_to_declare": NO_TIMES,
+    "time_to_hand_over": NO_TIMES,
     # E was a false alarm: left out of time to resolve, not of time to close.
     "time_to_resolve": NO_TIMES,
     "time_to_close": times(1, 120.0, 120.0, 120.0),

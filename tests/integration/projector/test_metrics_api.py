@@ -145,6 +145,7 @@ async def test_metrics_of_every_incident_declared_in_the_window(
         # None of them was declared with an impact window (test_outside_facts measures them).
         "time_to_detect": durations(0, None, None, None),
         "time_to_declare": durations(0, None, None, None),
+        "time_to_hand_over": durations(0, None, None, None),  # no shift changed
         # A: two intervals, one on time; C: its open stretch, long overdue; B and D: none.
         "update_cadence": {"intervals": 3, "within_cadence": 1, "ratio": 1 / 3},
         "reopens": 1,

@@ -1,10 +1,12 @@
 """Shift handovers in the read models (issue 12): the incidents row keeps each handover due and
-when the next assignment of the role did it; the timeline tells who goes off call."""
+when the next assignment of the role did it, which the metrics measure per shift change; the
+timeline tells who goes off call."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from services.incident_api.incident_metrics import DurationStats, compute_metrics
 from shared.domain.values import SYSTEM_ACTOR
 from shared.readmodels.timeline import timeline_entry
 from tests.unit.conftest import ALICE, declare
@@ -47,3 +49,6 @@ def test_the_next_assignment_of_the_role_completes_the_handover() -> None:
     log.record(incident, at(9))
 
     assert log.row(incident).handovers[0]["done_at"] == at(9).isoformat()
+    # Metrics: one shift change, handed over 8 minutes after it was due.
+    metrics = compute_metrics([log.row(incident)], now=at(60))
+    assert metrics.time_to_hand_over == DurationStats(count=1, mean=480.0, median=480.0, p90=480.0)
