@@ -99,12 +99,14 @@ class Interval:
 def milestones(incident: Incident, events: Sequence[RecordedEvent]) -> list[Milestone]:
     """Started, detected, declared, first acknowledgement of a page (when paged), first IC,
     every resolution and reopen, and closed, in that order."""
-    first_ic = first_ack = None
+    first_ic = first_page = first_ack = None
     settled: list[Milestone] = []
     for recorded in events:
         event = recorded.event
         if type(event) is ev.RoleAssigned and event.role == _IC and first_ic is None:
             first_ic = Milestone("First Incident Commander", event.timestamp, event.assignee)
+        elif type(event) is ev.Paged and first_page is None:
+            first_page = Milestone("First page", event.timestamp, event.person)
         elif type(event) is ev.Acknowledged and first_ack is None:
             first_ack = Milestone("Page acknowledged", event.timestamp, event.actor)
         elif type(event) is ev.Resolved:
@@ -120,7 +122,8 @@ def milestones(incident: Incident, events: Sequence[RecordedEvent]) -> list[Mile
         Milestone("Impact started", incident.started_at, _unless(incident.started_at)),
         Milestone("Detected", incident.detected_at, _unless(incident.detected_at)),
         Milestone("Declared", incident.created_on, f"by {incident.declared_by}"),
-        *([first_ack] if first_ack else []),
+        *([first_page] if first_page else []),
+        *([first_ack or Milestone("Page acknowledged", None, "not yet")] if first_page else []),
         first_ic or Milestone("First Incident Commander", None, "none named"),
         *settled,
         Milestone("Closed", incident.closed_at, "" if incident.closed_at else "not yet"),
@@ -139,15 +142,26 @@ def intervals(incident: Incident, events: Sequence[RecordedEvent]) -> list[Inter
     return [
         Interval("Time to detect", "impact started → detected", _between(started, detected)),
         Interval("Time to declare", "detected → declared", _between(detected, declared)),
-        Interval(
-            "Time to acknowledge",
-            "declared → first Incident Commander",
-            figures.time_to_acknowledge,
-        ),
+        _acknowledgement(events, figures),
         Interval("Time to resolve", "declared → resolved", figures.time_to_resolve),
         Interval("Time to close", "resolved → closed", _between(resolved, closed)),
         Interval("Impact duration", "impact started → resolved", _between(started, resolved)),
     ]
+
+
+def _acknowledgement(events: Sequence[RecordedEvent], figures: ReviewFigures) -> Interval:
+    """Time to acknowledge, as the metrics measure it: from the first page to its
+    acknowledgement when the incident was paged, else from the declaration to the first IC."""
+    paged = next((r.event.timestamp for r in events if type(r.event) is ev.Paged), None)
+    if paged is None:
+        between = "declared → first Incident Commander"
+        return Interval("Time to acknowledge", between, figures.time_to_acknowledge)
+    acknowledged = next(
+        (r.event.timestamp for r in events if type(r.event) is ev.Acknowledged), None
+    )
+    return Interval(
+        "Time to acknowledge", "first page → acknowledged", _between(paged, acknowledged)
+    )
 
 
 def _between(start: datetime | None, end: datetime | None) -> timedelta | None:

@@ -70,6 +70,10 @@ def role_history(events: Sequence[RecordedEvent]) -> list[str]:
             role = role_name(event.role)
             text = f"{event.actor} stood {event.previous_holder} down as {role}; none named since"
             lines += _with_note(f"- {utc_time(event.timestamp)}: {text}", event.note)
+        elif type(event) is ev.HandoverDue:
+            text = f"shift change: {event.from_person} went off call holding "
+            text += f"{role_name(event.role)}; {event.to_person} is on call"
+            lines.append(f"- {utc_time(event.timestamp)}: {text}")
         elif type(event) is ev.Acknowledged and event.took_ownership:
             text = f"{event.actor} acknowledged the page and took ownership from "
             text += f"{event.previous_owner}, acting as Incident Commander"
