@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator
-from contextlib import suppress
 from datetime import datetime
 from typing import Any, Final, NamedTuple
 from uuid import UUID
@@ -128,12 +127,28 @@ async def read_frames(pool: asyncpg.Pool, after: int, up_to: int) -> list[Frame]
 
 
 class _Stream:
-    """What one connected stream has not taken yet."""
+    """What one connected stream has not taken yet, and whether it is due a ping or done.
 
-    def __init__(self) -> None:
+    Its two timers are set once and moved only when they fire (not at every write), so a
+    stream that is sent an event costs no timer work."""
+
+    def __init__(self, *, ping_seconds: float, seconds: float | None) -> None:
         self.pending: list[Frame] = []
         self.wake = asyncio.Event()
         self.ended = False
+        self.expired = False
+        self.ping_due = False
+        self._loop = asyncio.get_running_loop()
+        self._ping_seconds = ping_seconds
+        self._written_at = self._loop.time()
+        self._ping: asyncio.TimerHandle | None = self._loop.call_at(
+            self._written_at + ping_seconds, self._ping_time
+        )
+        self._expiry = None if seconds is None else self._loop.call_later(seconds, self._expire)
+
+    def ready(self) -> bool:
+        """Whether the stream has something to do: events to send, a ping, or an end."""
+        return bool(self.pending) or self.ping_due or self.expired or self.ended
 
     def offer(self, frames: list[Frame]) -> None:
         if len(self.pending) + len(frames) > PENDING_LIMIT:
@@ -149,12 +164,38 @@ class _Stream:
     def take(self, sent: int) -> tuple[bytes, int]:
         """Everything pending after position `sent`, as one write, and the last position in it."""
         frames, self.pending = self.pending, []
-        self.wake.clear()
         if frames[0].position <= sent:  # only when the client asked for an `after` ahead of us
             frames = [frame for frame in frames if frame.position > sent]
             if not frames:
                 return b"", sent
         return b"".join([frame.data for frame in frames]), frames[-1].position
+
+    def wrote(self) -> None:
+        """Something was written: the next ping is due `ping_seconds` from now."""
+        self._written_at = self._loop.time()
+        self.ping_due = False
+        if self._ping is None:
+            self._ping = self._loop.call_at(self._written_at + self._ping_seconds, self._ping_time)
+
+    def stop(self) -> None:
+        """Cancel the timers (the stream is over)."""
+        for timer in (self._ping, self._expiry):
+            if timer is not None:
+                timer.cancel()
+
+    def _ping_time(self) -> None:
+        assert self._ping is not None
+        due = self._written_at + self._ping_seconds
+        if due > self._ping.when():  # written since the timer was set: count from that write
+            self._ping = self._loop.call_at(due, self._ping_time)
+        else:
+            self._ping = None
+            self.ping_due = True
+            self.wake.set()
+
+    def _expire(self) -> None:
+        self.expired = True
+        self.wake.set()
 
 
 class LiveEvents:
@@ -184,9 +225,7 @@ class LiveEvents:
         as the read models get it, for `seconds` (None: until the caller stops, or `close()`).
         Each chunk is one or more whole messages (all that was pending); `: ping` after
         `ping_seconds` of nothing."""
-        clock = asyncio.get_running_loop().time
-        deadline = None if seconds is None else clock() + seconds
-        stream, now_at = await self._connect()
+        stream, now_at = await self._connect(seconds)
         try:
             yield live_from_frame(now_at)
             sent = now_at if after is None else after
@@ -195,25 +234,23 @@ class LiveEvents:
                 if backlog:
                     yield b"".join([frame.data for frame in backlog])
                 sent = backlog[-1].position if len(backlog) == BATCH else now_at
-            ping_at = clock() + self._ping_seconds
-            while not stream.ended and not self._closed:
-                if not stream.pending:
-                    with suppress(TimeoutError):
-                        async with asyncio.timeout_at(
-                            ping_at if deadline is None else min(ping_at, deadline)
-                        ):
-                            await stream.wake.wait()
-                if stream.pending and not stream.ended and not self._closed:
+            stream.wrote()
+            while True:
+                if not stream.ready():
+                    await stream.wake.wait()
+                stream.wake.clear()  # the flags were set before it: none is missed
+                if stream.ended or self._closed:
+                    return
+                if stream.pending:
                     chunk, sent = stream.take(sent)
                     if chunk:
-                        ping_at = clock() + self._ping_seconds
+                        stream.wrote()
                         yield chunk
                         continue
-                now = clock()
-                if deadline is not None and now >= deadline:
+                if stream.expired:
                     return
-                if now >= ping_at:
-                    ping_at = now + self._ping_seconds
+                if stream.ping_due:
+                    stream.wrote()
                     yield PING
         finally:
             self._disconnect(stream)
@@ -226,9 +263,10 @@ class LiveEvents:
         if self._watcher is not None:
             self._watcher.cancel()
 
-    async def _connect(self) -> tuple[_Stream, int]:
-        """Register a stream; return it and the position it is live from."""
-        stream = _Stream()
+    async def _connect(self, seconds: float | None) -> tuple[_Stream, int]:
+        """Register a stream (ending after `seconds`); return it and the position it is live
+        from."""
+        stream = _Stream(ping_seconds=self._ping_seconds, seconds=seconds)
         if self._closed:
             stream.end()
             return stream, 0
@@ -241,6 +279,7 @@ class LiveEvents:
             return stream, self._position
 
     def _disconnect(self, stream: _Stream) -> None:
+        stream.stop()
         self._streams.discard(stream)
         if not self._streams and self._watcher is not None:
             self._watcher.cancel()
