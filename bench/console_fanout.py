@@ -2,7 +2,9 @@
 
 `irm serve` (API, console, projector and notifier in one process) on a fresh database. N
 browsers (200) each sign in through the console's form and hold `GET /ui/stream` open (raw
-HTTP/1.1 over asyncio in this process, so each message costs the client little). One command
+HTTP/1.1 over an asyncio protocol in this process, `console_stream_client`: the socket callback
+notes the time and keeps the bytes, read after, so each message costs the client little and
+no client's arrival is stamped late by the parsing of the others'). One command
 (an internal update, `POST /v1/incidents/{id}/updates`, cycling over 10 incidents) goes to the
 API every 100 ms, open loop.
 
@@ -24,16 +26,15 @@ import argparse
 import asyncio
 import statistics
 import time
-from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
-import orjson
 from rich.console import Console
 
-from bench.console_common import SESSION_COOKIE, Served, declare, irm_serve, sign_in
+from bench.console_common import Served, declare, irm_serve, sign_in
+from bench.console_stream_client import StreamClient
 from bench.http_load import update_bodies
 from bench.report import Row
 from bench.stats import percentile
@@ -44,71 +45,6 @@ INTERVAL_S = 0.1
 INCIDENTS = 10
 TARGET_P99_MS = 250.0
 STRAGGLER_WAIT_S = 5.0
-
-
-@dataclass
-class StreamClient:
-    """One browser's `/ui/stream`: when each event position arrived."""
-
-    name: int
-    keep_data: bool
-    arrivals: dict[int, float] = field(default_factory=dict)
-    data: dict[int, tuple[str, int]] = field(default_factory=dict)
-    """position -> (incident id, version); kept by one client only."""
-    live: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def follow(self, host: str, port: int, secret: str) -> None:
-        """Connect and read until cancelled."""
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            writer.write(
-                f"GET /ui/stream HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                f"Cookie: {SESSION_COOKIE}={secret}\r\nAccept: text/event-stream\r\n\r\n".encode()
-            )
-            status = await reader.readline()
-            if b" 200 " not in status:
-                raise RuntimeError(f"/ui/stream answered {status!r}")
-            chunked = False
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"transfer-encoding:") and b"chunked" in line.lower():
-                    chunked = True
-            buffer = b""
-            while True:
-                if chunked:
-                    size_line = await reader.readline()
-                    size = int(size_line.split(b";")[0], 16)
-                    if size == 0:
-                        return
-                    chunk = (await reader.readexactly(size + 2))[:-2]
-                else:
-                    chunk = await reader.read(65536)
-                    if not chunk:
-                        return
-                at = time.monotonic()
-                buffer += chunk
-                while b"\n\n" in buffer:
-                    message, buffer = buffer.split(b"\n\n", 1)
-                    self._message(message, at)
-        finally:
-            writer.close()
-            with suppress(Exception):
-                await writer.wait_closed()
-
-    def _message(self, message: bytes, at: float) -> None:
-        fields: dict[bytes, bytes] = {}
-        for line in message.replace(b"\r\n", b"\n").split(b"\n"):
-            name, _, value = line.partition(b":")
-            fields[name] = value.removeprefix(b" ")
-        if b"id" not in fields:
-            return
-        if fields.get(b"event") != b"incident-event":
-            self.live.set()  # the first message: the stream is live
-            return
-        position = int(fields[b"id"])
-        self.arrivals.setdefault(position, at)
-        if self.keep_data:
-            event = orjson.loads(fields[b"data"])
-            self.data[position] = (str(event["incident_id"]), int(event["version"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +155,8 @@ async def one_round(
         wanted = {(c.incident_id, c.version) for c in sent}
         give_up = time.monotonic() + STRAGGLER_WAIT_S
         while time.monotonic() < give_up:
+            for stream in streams:
+                stream.read()
             positions = {p for p, key in streams[0].data.items() if key in wanted}
             if len(positions) == len(wanted) and all(
                 positions <= s.arrivals.keys() for s in streams
@@ -228,6 +166,8 @@ async def one_round(
         seconds = time.monotonic() - began
         server_cpu = served.server.process.cpu_seconds() - server_cpu
         client_cpu = time.process_time() - client_cpu
+        for stream in streams:
+            stream.read()
         for task in tasks:
             if task.done() and task.exception() is not None:
                 raise RuntimeError(f"a stream failed: {task.exception()!r}")
