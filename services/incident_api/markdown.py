@@ -70,3 +70,13 @@ def duration(span: timedelta | None) -> str:
 def inline(text: str) -> str:
     """Text on one line, its runs of white space made single spaces (nothing is cut)."""
     return " ".join(text.split())
+
+
+def text_block(text: str) -> str:
+    """Plain text as Markdown paragraphs that keep its lines: each line followed by another of
+    the same paragraph ends in a hard break (CommonMark `\\`)."""
+    parts = [part.rstrip() for part in text.strip().splitlines()]
+    return "\n".join(
+        f"{part}\\" if part and following else part
+        for part, following in zip(parts, [*parts[1:], ""], strict=True)
+    )

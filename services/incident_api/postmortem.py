@@ -16,6 +16,7 @@ from services.incident_api.markdown import (
     duration,
     inline,
     markdown_cell,
+    text_block,
     time_or_dash,
     timeline_table,
     utc_time,
@@ -112,9 +113,9 @@ def render_postmortem(
         "",
         "## Summary",
         "",
-        (incident.description or "No description recorded.").strip(),
+        text_block(incident.description or "No description recorded."),
         *(
-            ["", f"**Resolution:** {incident.resolution_summary.strip()}"]
+            ["", f"**Resolution:** {text_block(incident.resolution_summary)}"]
             if incident.resolution_summary
             else []
         ),
@@ -149,7 +150,7 @@ def render_postmortem(
         "",
         "## Root cause",
         "",
-        (review.root_cause or "Not recorded yet.").strip(),
+        text_block(review.root_cause or "Not recorded yet."),
         "",
         "## Contributing factors",
         "",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from services.incident_api.markdown import duration, inline, markdown_cell, utc_time
+from services.incident_api.markdown import duration, inline, markdown_cell, text_block, utc_time
 from services.incident_api.postmortem_figures import Communication, CustomerUpdate
 from shared.domain import events as ev
 from shared.domain.incident import Incident
@@ -88,7 +88,9 @@ def _with_note(line: str, note: str | None) -> list[str]:
     text = note.strip()
     if "\n" not in text:
         return [f"{line}. Note: {text}"]
-    return [f"{line}. Note:", *(f"  > {part}".rstrip() for part in text.splitlines())]
+    # Hard breaks keep the note's lines apart when it is rendered, not only in the source.
+    quoted = [f"  > {part}".rstrip() for part in text_block(text).splitlines()]
+    return [f"{line}. Note:", *quoted]
 
 
 def severity_history(events: Sequence[RecordedEvent]) -> list[str]:

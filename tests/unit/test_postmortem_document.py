@@ -400,7 +400,8 @@ def test_the_review_log_has_the_review_steps_naming_follow_ups_by_title() -> Non
 def test_the_root_cause_is_the_latest_one_recorded() -> None:
     document = p1_story().document()
 
-    assert sections(document)["Root cause"] == ["A config push halved the", "connection pool"]
+    # The line break stays a line break when rendered (a CommonMark hard break).
+    assert sections(document)["Root cause"] == ["A config push halved the\\", "connection pool"]
     assert "disabled the pool" in "\n".join(sections(document)["Review log"]), "history stays"
 
 

@@ -186,10 +186,11 @@ def test_the_sections_come_in_the_order_a_review_is_read() -> None:
 
 
 def test_the_handover_note_is_shown_in_full() -> None:
-    roles = "\n".join(sections(golden_document())["Roles and handovers"])
+    roles = sections(golden_document())["Roles and handovers"]
 
-    for line in HANDOVER_NOTE.splitlines():
-        assert f"  > {line}".rstrip() in roles.splitlines()
+    quoted = [line.removesuffix("\\") for line in roles if line.startswith("  >")]
+    assert quoted == [f"  > {line}".rstrip() for line in HANDOVER_NOTE.splitlines()]
+    assert roles[-4].endswith("\\"), "a hard break keeps the note's lines apart when rendered"
 
 
 def test_the_incident_timeline_holds_the_response_and_the_review_log_the_rest() -> None:
