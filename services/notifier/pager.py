@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -96,9 +96,15 @@ class Pager:
                 await self._set_due(incident_id, due_at, None)
                 return 0
             await self._repository.save(incident)
-        except (DomainError, ConcurrencyConflictError) as error:
+        except ConcurrencyConflictError as error:
             # Someone else decided first, or the incident changed: the next scan decides.
             log.info("paging step for %s not recorded: %s", incident_id, error)
+            return 0
+        except DomainError as error:
+            # The incident refused the step: look again a scan later, not in a tight loop.
+            log.warning("paging step for %s refused: %s", incident_id, error)
+            later = now + timedelta(seconds=self._scan_seconds)
+            await self._set_due(incident_id, due_at, later)
             return 0
         return 1
 
