@@ -35,8 +35,10 @@ from shared.tracking import tracked_position
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS: Final = 0.05
-"""How often the projector's position is read while streams are connected."""
+POLL_SECONDS: Final = 0.02
+"""How often the projector's position is read while streams are connected (as reads that wait
+for their own writes poll it): one indexed row, 50 a second, for every stream of the process;
+at 50 ms it was most of a client's latency (docs/performance.md, the live fan-out)."""
 RETRY_SECONDS: Final = 1.0
 """The pause after a failed read (the database is away) before the next."""
 BATCH: Final = 500
