@@ -8,12 +8,15 @@ the stored payload. What irm needs and does not find is a `MalformedPayloadError
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.incident_api.plain_text import PLAIN_TEXT
 
 # Alertmanager and Grafana write this for an alert that has not ended.
 _NOT_ENDED = "0001-01-01T00:00:00Z"
@@ -85,7 +88,7 @@ class _AlertIn(BaseModel):
     annotations: Labels = Field(default_factory=dict)
     startsAt: str | None = None  # noqa: N815 (the sender's name)
     endsAt: str | None = None  # noqa: N815
-    fingerprint: str | None = None
+    fingerprint: Annotated[str, PLAIN_TEXT] | None = None
 
 
 class _AlertmanagerIn(BaseModel):
@@ -94,7 +97,10 @@ class _AlertmanagerIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     version: Literal["4"]
-    groupKey: Annotated[str, Field(min_length=1)]  # noqa: N815
+    # The group's key and the alerts' fingerprints are kept as text (PostgreSQL's text holds no
+    # NUL), so a control character in them makes the payload malformed; labels and annotations
+    # go into events, which keep any text.
+    groupKey: Annotated[str, Field(min_length=1), PLAIN_TEXT]  # noqa: N815
     status: Status
     receiver: str | None = None
     groupLabels: Labels = Field(default_factory=dict)  # noqa: N815
@@ -111,7 +117,7 @@ class _GrafanaIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     status: Status
-    groupKey: str | None = None  # noqa: N815
+    groupKey: Annotated[str, PLAIN_TEXT] | None = None  # noqa: N815
     receiver: str | None = None
     commonLabels: Labels = Field(default_factory=dict)  # noqa: N815
     commonAnnotations: Labels = Field(default_factory=dict)  # noqa: N815
@@ -145,11 +151,21 @@ def _validated(model: type[_Model], body: bytes) -> _Model:
         return model.model_validate(data)
     except ValidationError as invalid:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "code": e["type"]}
+            {"field": _printable(e["loc"]), "message": e["msg"], "code": e["type"]}
             for e in invalid.errors(include_url=False)
         ]
         where = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors[:5])
         raise MalformedPayloadError(where, errors) from None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(loc: tuple[int | str, ...]) -> str:
+    """Where an error is, with a label name's control characters written as escapes: the error
+    is stored (jsonb, which holds no NUL) and answered."""
+    field = ".".join(str(part) for part in loc)
+    return _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", field)
 
 
 def _group(key: str, status: str, alerts: Sequence[_AlertIn], url: str | None) -> AlertGroup:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.incident_api.alert_payloads import AlertGroup
 from services.incident_api.command_fields import Name
+from services.incident_api.plain_text import PLAIN_TEXT, PLAIN_TEXT_PATTERN
 from shared.domain.values import Criterion, Severity
 
 SEVERITY_LABELS: Final = {
@@ -32,9 +33,20 @@ SEVERITY_LABELS: Final = {
 DEFAULT_CRITERIA: Final = (Criterion.PRODUCTION_WORKLOADS_AFFECTED.value,)
 
 # Any label name the sender may use (Prometheus's and Grafana's rules differ), so that the
-# documented schema and the validation accept the same keys.
-LabelName = Annotated[str, Field(min_length=1, max_length=200)]
-LabelValue = Annotated[str, Field(max_length=1000)]
+# documented schema and the validation accept the same keys; only control characters are
+# refused, as in every text irm takes (PostgreSQL's text cannot hold a NUL).
+LabelName = Annotated[str, Field(min_length=1, max_length=200), PLAIN_TEXT]
+LabelValue = Annotated[str, Field(max_length=1000), PLAIN_TEXT]
+_LABEL_NAME_SCHEMA: Final = {"minLength": 1, "maxLength": 200, "pattern": PLAIN_TEXT_PATTERN}
+_LABEL_VALUE_SCHEMA: Final = {"type": "string", "maxLength": 1000, "pattern": PLAIN_TEXT_PATTERN}
+
+
+def _labels_schema(schema: dict[str, Any]) -> None:
+    """Say what the keys may be in `propertyNames`: pydantic writes a key's pattern as
+    `patternProperties`, which would leave a key with a control character schema-valid."""
+    schema.pop("patternProperties", None)
+    schema["propertyNames"] = dict(_LABEL_NAME_SCHEMA)
+    schema["additionalProperties"] = dict(_LABEL_VALUE_SCHEMA)
 
 
 class RoutingRule(BaseModel):
@@ -43,7 +55,9 @@ class RoutingRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     match: Annotated[dict[LabelName, LabelValue], Field(max_length=20)] = Field(
-        default_factory=dict, description="Labels and the values they must have (all of them)."
+        default_factory=dict,
+        description="Labels and the values they must have (all of them).",
+        json_schema_extra=_labels_schema,
     )
     action: Literal["declare", "page"] = Field(
         "declare",

@@ -34,13 +34,14 @@ class IntegrationCreate(BaseModel):
 
 
 class IntegrationRead(BaseModel):
-    """An integration as stored (never its key)."""
+    """An integration as stored (never its key). It names no intake path (`type` says it): the
+    fuzzer follows a same-origin path in an answer as a link to `GET /v1/integrations/{id}`,
+    where `/v1/integrations/alertmanager` is the intake's and answers 405."""
 
     id: UUID
     type: str
     name: str
     rules: list[RoutingRule]
-    intake_path: str = Field(description="Where it sends: `/v1/integrations/<type>`.")
     created_at: datetime
     created_by: str
 
@@ -52,7 +53,6 @@ class IntegrationRead(BaseModel):
             type=integration.type,
             name=integration.name,
             rules=integration.rules,
-            intake_path=f"/v1/integrations/{integration.type}",
             created_at=integration.created_at,
             created_by=integration.created_by,
         )

@@ -52,7 +52,7 @@ async def test_the_key_is_shown_once_and_the_integration_is_read_without_it(
 ) -> None:
     created = await an_integration(client, root)
     assert created["key"].startswith("irmi_")
-    assert created["intake_path"] == "/v1/integrations/alertmanager"
+    assert created["type"] == "alertmanager"
 
     one = await client.get(f"/v1/integrations/{created['id']}", headers=root)
     listed = await client.get("/v1/integrations", headers=root)
