@@ -10,8 +10,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from shared.domain.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
+from shared.domain.incident import Incident
 from shared.eventstore.mapper import build_mapper
 from shared.eventstore.store import RecordedEvent
+from shared.readmodels.incidents import IncidentRow, project
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -45,3 +48,21 @@ def recorded_events(stored: list[StoredEvent], *, first_position: int) -> list[R
         RecordedEvent(position=first_position + n, event=mapper.to_domain_event(s))
         for n, s in enumerate(events)
     ]
+
+
+def encoded_back(item: StoredEvent) -> bytes:
+    """The state of a stored event after decoding it and encoding it again."""
+    mapper = build_mapper()
+    return mapper.to_stored_event(mapper.to_domain_event(item)).state
+
+
+def folded(recorded: list[RecordedEvent]) -> tuple[Incident, IncidentRow]:
+    """The aggregate and the incidents read model's row after every event of `recorded`."""
+    incident: Incident | None = None
+    row: IncidentRow | None = None
+    for r in recorded:
+        incident = r.event.mutate(incident)
+        row = project(row, r, parse_cadence(DEFAULT_UPDATE_CADENCE))
+    assert incident is not None
+    assert row is not None
+    return incident, row

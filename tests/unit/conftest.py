@@ -15,6 +15,8 @@ from shared.domain.errors import DomainError
 from shared.domain.events import IncidentEvent, as_incident_event, event_name
 from shared.domain.incident import Incident
 from shared.domain.values import Actor
+from shared.eventstore.store import RecordedEvent
+from tests.stored_fixtures import recorded_events, stored_events
 
 ALICE = Actor("alice")  # the on-call SRE: declares, and owns the incident
 BOB = Actor("bob")  # becomes Incident Commander in the stories that need one
@@ -147,3 +149,17 @@ def closed(resolved: Incident) -> Incident:
     resolved.close(ALICE)
     resolved.collect_events()
     return resolved
+
+
+@pytest.fixture(scope="module")
+def stored(request: pytest.FixtureRequest) -> list[StoredEvent]:
+    """The stored events of the test module's `STORED_FIXTURE` file."""
+    name: str = request.module.STORED_FIXTURE
+    return stored_events(name)
+
+
+@pytest.fixture(scope="module")
+def recorded(request: pytest.FixtureRequest, stored: list[StoredEvent]) -> list[RecordedEvent]:
+    """The events of `stored`, decoded, from the test module's `FIRST_POSITION` in the log."""
+    first_position: int = request.module.FIRST_POSITION
+    return recorded_events(stored, first_position=first_position)

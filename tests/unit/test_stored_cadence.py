@@ -8,35 +8,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from eventsourcing.persistence import StoredEvent
 
 from shared.domain.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
 from shared.domain.incident import Incident
-from shared.eventstore.mapper import build_mapper
 from shared.eventstore.store import RecordedEvent
 from shared.readmodels.incidents import IncidentRow, project
 from shared.readmodels.timeline import timeline_entry
 from shared.webhooks.facts import IncidentFacts, facts_after
-from tests.stored_fixtures import recorded_events, stored_events
+from tests.stored_fixtures import encoded_back, folded
 
 CLASSIFIED_AT = datetime(2026, 12, 1, 18, 0, 9, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def stored() -> list[StoredEvent]:
-    return stored_events("stored_events_cadence.json")
-
-
-@pytest.fixture(scope="module")
-def recorded(stored: list[StoredEvent]) -> list[RecordedEvent]:
-    return recorded_events(stored, first_position=501)
+STORED_FIXTURE = "stored_events_cadence.json"
+FIRST_POSITION = 501
 
 
 def test_each_event_decodes_and_encodes_back_byte_for_byte(stored: list[StoredEvent]) -> None:
-    mapper = build_mapper()
     for item in stored:
-        assert mapper.to_stored_event(mapper.to_domain_event(item)).state == item.state
+        assert encoded_back(item) == item.state
 
 
 def test_the_cadence_ran_from_the_classification_and_one_reminder_counted_three_intervals(
@@ -77,13 +68,7 @@ def test_the_timeline_reads_whom_to_chase_and_the_notices_after_closing(
 
 
 def test_the_closed_incident_stays_closed_with_no_cadence(recorded: list[RecordedEvent]) -> None:
-    incident: Incident | None = None
-    row: IncidentRow | None = None
-    for r in recorded:
-        incident = r.event.mutate(incident)
-        row = project(row, r, parse_cadence(DEFAULT_UPDATE_CADENCE))
-    assert incident is not None
-    assert row is not None
+    incident, row = folded(recorded)
 
     assert incident.status == row.status == "closed"
     assert row.next_customer_update_due is None

@@ -7,33 +7,20 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import pytest
 from eventsourcing.persistence import StoredEvent
 
-from shared.domain.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
-from shared.domain.incident import Incident
-from shared.eventstore.mapper import build_mapper
 from shared.eventstore.store import RecordedEvent
-from shared.readmodels.incidents import IncidentRow, project
 from shared.readmodels.timeline import timeline_entry
-from tests.stored_fixtures import recorded_events, stored_events
+from tests.stored_fixtures import encoded_back, folded
 
-
-@pytest.fixture(scope="module")
-def stored() -> list[StoredEvent]:
-    return stored_events("stored_events_duplicate.json")
-
-
-@pytest.fixture(scope="module")
-def recorded(stored: list[StoredEvent]) -> list[RecordedEvent]:
-    return recorded_events(stored, first_position=301)
+STORED_FIXTURE = "stored_events_duplicate.json"
+FIRST_POSITION = 301
 
 
 def test_each_event_decodes_and_encodes_back_byte_for_byte(stored: list[StoredEvent]) -> None:
-    mapper = build_mapper()
     assert [s.topic for s in stored] == ["irm:Incident.Declared", "irm:Incident.Resolved"]
     for item in stored:
-        assert mapper.to_stored_event(mapper.to_domain_event(item)).state == item.state
+        assert encoded_back(item) == item.state
 
 
 def test_the_resolution_names_the_incident_it_duplicates(recorded: list[RecordedEvent]) -> None:
@@ -43,13 +30,7 @@ def test_the_resolution_names_the_incident_it_duplicates(recorded: list[Recorded
 
 
 def test_a_p1_duplicate_needs_no_review(recorded: list[RecordedEvent]) -> None:
-    incident: Incident | None = None
-    row: IncidentRow | None = None
-    for r in recorded:
-        incident = r.event.mutate(incident)
-        row = project(row, r, parse_cadence(DEFAULT_UPDATE_CADENCE))
-    assert incident is not None
-    assert row is not None
+    incident, row = folded(recorded)
     assert (incident.peak_severity, incident.resolution) == ("P1", "duplicate")
     assert (incident.postmortem_required, incident.review_pending) == (False, False)
     assert (row.postmortem_required, row.review_pending) == (False, False)

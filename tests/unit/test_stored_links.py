@@ -4,16 +4,11 @@ read model and the timeline."""
 
 from __future__ import annotations
 
-import pytest
 from eventsourcing.persistence import StoredEvent
 
-from shared.domain.cadence import DEFAULT_UPDATE_CADENCE, parse_cadence
-from shared.domain.incident import Incident
-from shared.eventstore.mapper import build_mapper
 from shared.eventstore.store import RecordedEvent
-from shared.readmodels.incidents import IncidentRow, project
 from shared.readmodels.timeline import timeline_entry
-from tests.stored_fixtures import recorded_events, stored_events
+from tests.stored_fixtures import encoded_back, folded
 
 LINKS = [
     {
@@ -31,35 +26,22 @@ LINKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def stored() -> list[StoredEvent]:
-    return stored_events("stored_events_links.json")
-
-
-@pytest.fixture(scope="module")
-def recorded(stored: list[StoredEvent]) -> list[RecordedEvent]:
-    return recorded_events(stored, first_position=401)
+STORED_FIXTURE = "stored_events_links.json"
+FIRST_POSITION = 401
 
 
 def test_each_event_decodes_and_encodes_back_byte_for_byte(stored: list[StoredEvent]) -> None:
-    mapper = build_mapper()
     assert [s.topic for s in stored] == [
         "irm:Incident.Declared",
         "irm:Incident.IncidentLinked",
         "irm:Incident.IncidentLinked",
     ]
     for item in stored:
-        assert mapper.to_stored_event(mapper.to_domain_event(item)).state == item.state
+        assert encoded_back(item) == item.state
 
 
 def test_the_aggregate_and_the_read_model_list_both_links(recorded: list[RecordedEvent]) -> None:
-    incident: Incident | None = None
-    row: IncidentRow | None = None
-    for r in recorded:
-        incident = r.event.mutate(incident)
-        row = project(row, r, parse_cadence(DEFAULT_UPDATE_CADENCE))
-    assert incident is not None
-    assert row is not None
+    incident, row = folded(recorded)
     assert incident.links == row.links == LINKS
 
 
