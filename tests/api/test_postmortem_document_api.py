@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from tests.api.conftest import ClientFactory, Headers, declare, post
-from tests.unit.test_postmortem_document import sections
+from tests.postmortem_sections import sections
 
 CADENCE = "P1=2m,P2=5m,P3=4h,P4=24h"  # not the default: the document must use this one
 

@@ -15,6 +15,7 @@ import pytest
 from shared.tokens import Scope
 from tests.conftest import TokenFactory, bearer
 from tests.e2e.conftest import RunningServer, irm_env, start_server
+from tests.postmortem_sections import SECTIONS, sections
 
 pytestmark = pytest.mark.slow
 
@@ -184,22 +185,7 @@ def check_document(
 ) -> None:
     """Every section of the post-mortem, checked against the events it was made from."""
     found = sections(document)
-    assert list(found) == [
-        "",
-        "Summary",
-        "Impact window",
-        "Severity history",
-        "Roles and handovers",
-        "Tickets",
-        "Escalations",
-        "Customer communication",
-        "Incident timeline",
-        "Root cause",
-        "Contributing factors",
-        "Recommendations",
-        "Follow-ups",
-        "Review log",
-    ]
+    assert list(found) == SECTIONS
     of = Events(events)
     declared = of.first("Declared")
     reference = f"INC-{declared['data']['number']}"
@@ -380,19 +366,6 @@ class Events:
     def last(self, kind: str) -> dict[str, Any]:
         """The last event of a type."""
         return self.all(kind)[-1]
-
-
-def sections(document: str) -> dict[str, list[str]]:
-    """The lines under each `## ` heading (the title block under ""), trimmed of blank lines."""
-    found: dict[str, list[str]] = {"": []}
-    current = ""
-    for line in document.splitlines():
-        if line.startswith("## "):
-            current = line[3:]
-            found[current] = []
-        else:
-            found[current].append(line)
-    return {name: "\n".join(lines).strip("\n").split("\n") for name, lines in found.items()}
 
 
 def at(event: dict[str, Any]) -> datetime:

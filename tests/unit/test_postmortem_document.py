@@ -13,6 +13,7 @@ from services.incident_api.postmortem import ReviewFigures, render_postmortem, r
 from shared.domain.incident import Incident
 from shared.domain.values import Actor
 from shared.eventstore.store import RecordedEvent
+from tests.postmortem_sections import SECTIONS, sections
 from tests.unit.conftest import ALICE, BOB, CAROL, DAVE, declare
 from tests.unit.readmodels.conftest import Log, at
 from tests.unit.review_story import ERIN
@@ -115,25 +116,6 @@ def p1_story() -> Story:
     incident.publish_postmortem(DAVE, no_follow_up_reason=None)
     log.record(incident, at(3 * DAY))
     return Story(log, incident, follow_ups)
-
-
-def sections(document: str) -> dict[str, list[str]]:
-    """The document's lines under each `## ` heading (the title block under ""), blank lines
-    at either end dropped."""
-    found: dict[str, list[str]] = {"": []}
-    current = ""
-    for line in document.splitlines():
-        if line.startswith("## "):
-            current = line[3:]
-            found[current] = []
-        else:
-            found[current].append(line)
-    return {name: _trimmed(lines) for name, lines in found.items()}
-
-
-def _trimmed(lines: list[str]) -> list[str]:
-    text = "\n".join(lines).strip("\n")
-    return text.split("\n") if text else []
 
 
 def story(*steps: tuple[float, Callable[[Incident], object]]) -> list[RecordedEvent]:
@@ -271,22 +253,7 @@ def test_the_header_names_the_incident_its_severities_and_the_people_in_each_rol
         "- **Review facilitator:** dave",
     ]
     assert document.endswith("\n")
-    assert list(sections(document)) == [
-        "",
-        "Summary",
-        "Impact window",
-        "Severity history",
-        "Roles and handovers",
-        "Tickets",
-        "Escalations",
-        "Customer communication",
-        "Incident timeline",
-        "Root cause",
-        "Contributing factors",
-        "Recommendations",
-        "Follow-ups",
-        "Review log",
-    ]
+    assert list(sections(document)) == SECTIONS
 
 
 def test_the_summary_tells_what_happened_and_how_it_was_resolved() -> None:

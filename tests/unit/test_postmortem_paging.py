@@ -8,10 +8,11 @@ from collections.abc import Callable
 
 from services.incident_api.postmortem import render_postmortem
 from shared.domain.values import SYSTEM_ACTOR
+from tests.postmortem_sections import sections
 from tests.unit.conftest import BOB, declare
 from tests.unit.readmodels.conftest import CADENCE, Log, at
 from tests.unit.review_story import ERIN
-from tests.unit.test_postmortem_document import TODAY, replayed, sections
+from tests.unit.test_postmortem_document import TODAY, replayed
 
 
 def paged_document() -> str:
