@@ -5,17 +5,13 @@ and then whoever a schedule has on call, and a notifier that looks for paging st
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 import asyncpg
 import httpx
-import pytest
 import pytest_asyncio
-from aiosmtpd.controller import Controller
 
 from services.incident_api.app import create_app
 from services.incident_api.settings import ApiSettings
@@ -25,7 +21,8 @@ from services.projector.runner import projector_running
 from services.projector.settings import ProjectorSettings
 from shared.database import Database
 from tests.api.conftest import Headers
-from tests.integration.test_email_contacts import Hook, Mailbox, free_port
+from tests.contact_receivers import hook as hook
+from tests.contact_receivers import mailbox as mailbox
 
 T = TypeVar("T")
 
@@ -45,44 +42,6 @@ async def paging_api(
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://irm.test") as http:
                 yield http
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    """A real SMTP server on 127.0.0.1 (in its own thread) and its port."""
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def hook() -> Iterator[tuple[Hook, str]]:
-    """A real HTTP receiver on 127.0.0.1 (in its own thread) and its URL."""
-    seen = Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["content-length"]))
-            seen.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(seen.status)
-            self.end_headers()
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield seen, f"http://127.0.0.1:{server.server_address[1]}/pages"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 async def reachable_person(
