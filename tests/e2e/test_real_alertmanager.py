@@ -1,7 +1,9 @@
 """Debian's real Alertmanager (`prometheus-alertmanager`) notifying a live `irm serve`: an alert
 posted to Alertmanager's API declares an incident, and its resolution reaches the incident as
-`AlertResolved` and the IC's prompt. Skipped where the binary is not installed, except in CI
-(`CI=true`), whose .ci/run installs the Debian package: there a missing binary fails."""
+`AlertResolved` and the IC's prompt; an alert for a catalogued service pages its on-call at a
+real webhook receiver and a real SMTP server, who acknowledges over HTTP and owns the incident.
+Skipped where the binary is not installed, except in CI (`CI=true`), whose .ci/run installs the
+Debian package: there a missing binary fails."""
 
 from __future__ import annotations
 
@@ -9,15 +11,24 @@ import asyncio
 import os
 import shutil
 import subprocess
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from standardwebhooks.webhooks import Webhook
 
+from shared.tokens import Scope
+from tests.api.paging_helpers import checkout_service, hook, mailbox, reachable_person
+from tests.conftest import TokenFactory
 from tests.e2e.conftest import RunningServer, free_port, irm_env, start_server
+from tests.integration.test_email_contacts import Hook, Mailbox
+
+__all__ = ["hook", "mailbox"]  # the fixtures
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
@@ -111,45 +122,12 @@ async def test_an_alert_sent_through_alertmanager_declares_and_its_resolution_pr
     assert token is not None, server.stderr()
     admin = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=server.base_url, headers=admin, timeout=10) as irm:
-        created = await irm.post(
-            "/v1/integrations", json={"type": "alertmanager", "name": "alertmanager-e2e"}
-        )
-        assert created.status_code == 201, created.text
-        integration = created.json()
-
-        config = tmp_path / "alertmanager.yml"
-        config.write_text(
-            CONFIG.format(
-                url=f"{server.base_url}/v1/integrations/alertmanager", key=integration["key"]
-            )
-        )
-        port = free_port()
-        process = await asyncio.to_thread(start_alertmanager, config, tmp_path, port)
-        alertmanager_processes.append(process)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as am:
-
-            async def ready() -> bool:
-                assert process.poll() is None, "Alertmanager exited: see alertmanager.log"
-                try:
-                    return (await am.get("/-/ready")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(ready, "Alertmanager starting")
-            now = datetime.now(UTC)
-            alert = {
-                "labels": {
-                    "alertname": "CheckoutHighErrorRate",
-                    "service": "checkout",
-                    "severity": "critical",
-                },
-                "annotations": {"summary": "Checkout error rate above 5%"},
-                "startsAt": now.isoformat(),
-                "endsAt": (now + timedelta(hours=1)).isoformat(),
-                "generatorURL": "http://prometheus.example.com/graph",
-            }
-            posted = await am.post("/api/v2/alerts", json=[alert])
-            assert posted.status_code == 200, posted.text
+        integration = await _integration(irm)
+        async with _alertmanager(
+            server, integration["key"], tmp_path, alertmanager_processes
+        ) as am:
+            alert = _alert(datetime.now(UTC))
+            await _fire(am, alert)
 
             async def declared() -> dict[str, Any] | None:
                 found = await irm.get(f"/v1/integrations/{integration['id']}/deliveries")
@@ -165,9 +143,7 @@ async def test_an_alert_sent_through_alertmanager_declares_and_its_resolution_pr
             assert [e["type"] for e in events] == ["Declared", "AlertAttached"]
 
             # Alertmanager marks the alert resolved when its end has passed, and notifies.
-            ended = {**alert, "endsAt": datetime.now(UTC).isoformat()}
-            posted = await am.post("/api/v2/alerts", json=[ended])
-            assert posted.status_code == 200, posted.text
+            await _fire(am, {**alert, "endsAt": datetime.now(UTC).isoformat()})
 
             async def prompted() -> list[str] | None:
                 found = await irm.get(f"/v1/incidents/{incident_id}/events")
@@ -179,3 +155,129 @@ async def test_an_alert_sent_through_alertmanager_declares_and_its_resolution_pr
             status = (await irm.get(f"/v1/incidents/{incident_id}")).json()["status"]
             assert status == "open"  # the IC confirms resolution, not the monitor
     assert server.stop() == 0
+
+
+async def test_an_alert_through_alertmanager_pages_the_on_call_who_acknowledges_and_owns_it(
+    database_url: str,
+    tmp_path: Path,
+    servers: list[RunningServer],
+    alertmanager_processes: list[subprocess.Popen[bytes]],
+    make_token: TokenFactory,
+    hook: tuple[Hook, str],
+    mailbox: tuple[Mailbox, int],
+) -> None:
+    """The whole front door (issue 12): Alertmanager notifies irm, the integration declares an
+    incident of the catalogued checkout service, its policy pages bob at his webhook and his
+    mailbox, and bob acknowledges over HTTP and owns the incident as its acting IC."""
+    seen, hook_url = hook
+    box, smtp_port = mailbox
+    env = irm_env(
+        IRM_DATABASE_URL=database_url,
+        IRM_WEBHOOK_ALLOWED_TARGETS="127.0.0.0/8,::1",
+        IRM_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
+    )
+    server = await asyncio.to_thread(start_server, tmp_path, env)
+    servers.append(server)
+    token = server.printed_token()
+    assert token is not None, server.stderr()
+    admin = {"Authorization": f"Bearer {token}"}
+    bob = {"Authorization": f"Bearer {await make_token('bob', Scope.WRITE)}"}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=admin, timeout=10) as irm:
+        webhook, _ = await reachable_person(
+            irm,
+            admin,
+            "bob",
+            [{"type": "webhook", "url": hook_url}, {"type": "email", "address": "bob@example.com"}],
+        )
+        await checkout_service(irm, admin)  # level 1 pages bob; its timeout is minutes away
+        key = (await _integration(irm))["key"]
+        async with _alertmanager(server, key, tmp_path, alertmanager_processes) as am:
+            await _fire(am, _alert(datetime.now(UTC)))
+
+            async def page_reached_webhook() -> dict[str, Any] | None:
+                if not seen.requests:
+                    return None
+                headers, body = seen.requests[0]
+                return dict(Webhook(webhook["secret"]).verify(body, headers))
+
+            page = await eventually(page_reached_webhook, "the page reaching bob's webhook")
+
+        async def page_reached_mailbox() -> Message | None:
+            return next((m for rcpt, m in box.received if rcpt == ["bob@example.com"]), None)
+
+        mail = await eventually(page_reached_mailbox, "the page reaching bob's mailbox")
+        reference, incident_id = page["data"]["reference"], page["data"]["incident_id"]
+        assert page["type"] == "dev.irm.person.page.v1"
+        assert (page["subject"], page["data"]["level"]) == ("bob", 1)
+        assert str(mail["Subject"]).startswith(f"irm: {reference} paged (level 1): ")
+        assert page["id"] in str(mail["Message-ID"])  # one page, two ways to reach bob
+
+        acknowledged = await irm.post(f"/v1/incidents/{incident_id}/acknowledge", headers=bob)
+        assert acknowledged.status_code == 200, acknowledged.text
+        assert (acknowledged.json()["owner"], acknowledged.json()["acting_commander"]) == (
+            "bob",
+            "bob",
+        )
+        events = (await irm.get(f"/v1/incidents/{incident_id}/events")).json()["items"]
+        assert [e["type"] for e in events] == ["Declared", "AlertAttached", "Paged", "Acknowledged"]
+        assert events[0]["data"]["services"] == ["checkout"]
+        assert events[0]["actor"] == "integration:alertmanager-e2e"
+    assert server.stop() == 0
+
+
+async def _integration(irm: httpx.AsyncClient) -> dict[str, Any]:
+    """A new Alertmanager integration, with its key."""
+    created = await irm.post(
+        "/v1/integrations", json={"type": "alertmanager", "name": "alertmanager-e2e"}
+    )
+    assert created.status_code == 201, created.text
+    integration: dict[str, Any] = created.json()
+    return integration
+
+
+@asynccontextmanager
+async def _alertmanager(
+    server: RunningServer,
+    key: str,
+    tmp_path: Path,
+    started: list[subprocess.Popen[bytes]],
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A real Alertmanager whose receiver is `server`'s intake with `key`, once it is ready;
+    the client of its API."""
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(CONFIG.format(url=f"{server.base_url}/v1/integrations/alertmanager", key=key))
+    port = free_port()
+    process = await asyncio.to_thread(start_alertmanager, config, tmp_path, port)
+    started.append(process)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as am:
+
+        async def ready() -> bool:
+            assert process.poll() is None, "Alertmanager exited: see alertmanager.log"
+            try:
+                return (await am.get("/-/ready")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(ready, "Alertmanager starting")
+        yield am
+
+
+def _alert(now: datetime) -> dict[str, Any]:
+    """A critical alert of the checkout service, firing from `now` for an hour."""
+    return {
+        "labels": {
+            "alertname": "CheckoutHighErrorRate",
+            "service": "checkout",
+            "severity": "critical",
+        },
+        "annotations": {"summary": "Checkout error rate above 5%"},
+        "startsAt": now.isoformat(),
+        "endsAt": (now + timedelta(hours=1)).isoformat(),
+        "generatorURL": "http://prometheus.example.com/graph",
+    }
+
+
+async def _fire(am: httpx.AsyncClient, alert: dict[str, Any]) -> None:
+    """Post the alert to Alertmanager's API, as Prometheus would."""
+    posted = await am.post("/api/v2/alerts", json=[alert])
+    assert posted.status_code == 200, posted.text
