@@ -18,23 +18,21 @@ from shared.domain.incident import Incident
 from shared.domain.values import Actor
 from shared.eventstore.store import EventStore
 from tests.integration.projector.conftest import Headers, append_at, assert_problem, declare
+from tests.integration.projector.metrics_answers import (
+    NO_FOLLOW_UPS,
+    NO_TIMES,
+    durations,
+    metrics_answer,
+)
 
 WINDOW = {"since": "2025-01-01T00:00:00Z", "until": "2025-03-01T00:00:00Z"}
 ALICE, BOB, CAROL = Actor("alice"), Actor("bob"), Actor("carol")
 NOTHING = {"intervals": 0, "within_cadence": 0, "ratio": None}
-NO_TIMES = {"count": 0, "mean_seconds": None, "median_seconds": None, "p90_seconds": None}
 
 
 def moment(day: str, seconds: float = 0) -> datetime:
     """`seconds` after the UTC moment `day` (e.g. 2025-01-01T10:00)."""
     return datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(seconds=seconds)
-
-
-def times(
-    count: int, mean: float | None, median: float | None, p90: float | None
-) -> dict[str, Any]:
-    """A duration figure as the API answers it."""
-    return {"count": count, "mean_seconds": mean, "median_seconds": median, "p90_seconds": p90}
 
 
 def cadence(intervals: int, within: int) -> dict[str, Any]:
@@ -142,14 +140,7 @@ async def metrics(
     client: httpx.AsyncClient, headers: Headers, position: int, **query: Any
 ) -> dict[str, Any]:
     """The JSON metrics answer for `query` over WINDOW, once the read model has `position`."""
-    response = await client.get(
-        "/v1/metrics/incidents",
-        params={**WINDOW, "min_position": position, **query},
-        headers=headers,
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await metrics_answer(client, headers, position, WINDOW, **query)
 
 
 JANUARY = {
@@ -161,15 +152,15 @@ JANUARY = {
     "by_severity": {"P1": 2, "P2": 1, "P3": 0, "P4": 0, "unclassified": 0},
     "by_status": {"open": 0, "resolved": 1, "closed": 2},
     # A 300 s (09:50 to 09:55), B 2400 s (09:00 to 09:40).
-    "time_to_detect": times(2, 1350.0, 1350.0, 2400.0),
+    "time_to_detect": durations(2, 1350.0, 1350.0, 2400.0),
     # A 120 s, B 300 s; C never had an IC.
-    "time_to_acknowledge": times(2, 210.0, 210.0, 300.0),
+    "time_to_acknowledge": durations(2, 210.0, 210.0, 300.0),
     # A 300 s (09:55 to 10:00), B 1200 s (09:40 to 10:00).
-    "time_to_declare": times(2, 750.0, 750.0, 1200.0),
+    "time_to_declare": durations(2, 750.0, 750.0, 1200.0),
     "time_to_hand_over": NO_TIMES,
     # C 100, A 600, B 1800: the p90 is rank 3 of 3.
-    "time_to_resolve": times(3, 2500 / 3, 600.0, 1800.0),
-    "time_to_close": times(2, 2400.0, 2400.0, 3600.0),
+    "time_to_resolve": durations(3, 2500 / 3, 600.0, 1800.0),
+    "time_to_close": durations(2, 2400.0, 2400.0, 3600.0),
     # A's update within cadence, C's late; B had none before it was resolved.
     "update_cadence": cadence(2, 1),
     "update_cadence_by_severity": {
@@ -213,12 +204,12 @@ FEBRUARY = {
     "by_severity": {"P1": 0, "P2": 1, "P3": 0, "P4": 1, "unclassified": 0},
     "by_status": {"open": 1, "resolved": 0, "closed": 1},
     "time_to_detect": NO_TIMES,
-    "time_to_acknowledge": times(1, 600.0, 600.0, 600.0),
+    "time_to_acknowledge": durations(1, 600.0, 600.0, 600.0),
     "time_to_declare": NO_TIMES,
     "time_to_hand_over": NO_TIMES,
     # E was a false alarm: left out of time to resolve, not of time to close.
     "time_to_resolve": NO_TIMES,
-    "time_to_close": times(1, 120.0, 120.0, 120.0),
+    "time_to_close": durations(1, 120.0, 120.0, 120.0),
     # D's open stretch is long overdue; E was resolved before any update was due to count.
     "update_cadence": cadence(1, 0),
     "update_cadence_by_severity": {
@@ -230,16 +221,7 @@ FEBRUARY = {
     "reopens": 0,
     "reopened_incidents": 0,
     "reviews_pending": 1,
-    "follow_ups": {
-        "total": 0,
-        "completed": 0,
-        "completed_on_time": 0,
-        "on_time_ratio": None,
-        "open": 0,
-        "overdue": 0,
-        "median_days_to_complete": None,
-        "cancelled": 0,
-    },
+    "follow_ups": NO_FOLLOW_UPS,
     "by_service": {"checkout": 1, "search": 1},
     "by_factor_category": {
         "detection": 0,
@@ -269,7 +251,7 @@ async def test_monthly_trends_give_each_month_its_own_figures(
         "P4": NOTHING,
     }
     # The window's figures are those of all five: A, B, C, D acknowledged.
-    assert body["time_to_acknowledge"] == times(3, 340.0, 300.0, 600.0)
+    assert body["time_to_acknowledge"] == durations(3, 340.0, 300.0, 600.0)
     assert body["follow_ups"] == JANUARY["follow_ups"]
 
 
@@ -292,7 +274,7 @@ async def test_weekly_trends_cover_the_window_week_by_week_with_empty_weeks_too(
         ("2025-W09", "2025-02-24T00:00:00Z", "2025-03-01T00:00:00Z", 0),
     ]
     first, second = trends[0], trends[1]
-    assert first["time_to_resolve"] == times(2, 1200.0, 1200.0, 1800.0)
+    assert first["time_to_resolve"] == durations(2, 1200.0, 1200.0, 1800.0)
     assert first["by_service"] == {"checkout": 2, "payments": 1}
     assert first["by_factor_category"]["change"] == 2
     assert first["follow_ups"]["completed_on_time"] == 1
@@ -322,7 +304,7 @@ async def test_a_false_alarm_counts_in_its_bucket_when_asked(
 ) -> None:
     body = await metrics(client, reader, position, bucket="month", include_not_incidents="true")
 
-    assert body["trends"][1]["time_to_resolve"] == times(1, 60.0, 60.0, 60.0)
+    assert body["trends"][1]["time_to_resolve"] == durations(1, 60.0, 60.0, 60.0)
 
 
 async def test_without_bucket_there_are_no_trends(

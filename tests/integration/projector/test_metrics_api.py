@@ -15,21 +15,16 @@ from shared.domain.incident import Incident
 from shared.domain.values import Actor
 from shared.eventstore.store import EventStore
 from tests.integration.projector.conftest import Headers, append_at, assert_problem, declare
+from tests.integration.projector.metrics_answers import (
+    NO_FACTORS,
+    NO_FOLLOW_UPS,
+    durations,
+    metrics_answer,
+)
 
 DAY = datetime(2025, 1, 1, tzinfo=UTC)
 WINDOW = {"since": "2025-01-01T00:00:00Z", "until": "2025-01-02T00:00:00Z"}
 ALICE, BOB, CAROL, DAVE = Actor("alice"), Actor("bob"), Actor("carol"), Actor("dave")
-NO_FOLLOW_UPS = {
-    "total": 0,
-    "completed": 0,
-    "completed_on_time": 0,
-    "on_time_ratio": None,
-    "open": 0,
-    "overdue": 0,
-    "median_days_to_complete": None,
-    "cancelled": 0,
-}
-NO_FACTORS = {c: 0 for c in ("detection", "process", "change", "capacity", "dependency", "other")}
 
 
 def at(hour: int, seconds: float = 0) -> datetime:
@@ -109,21 +104,7 @@ async def metrics(
     client: httpx.AsyncClient, headers: Headers, position: int, **query: Any
 ) -> dict[str, Any]:
     """The metrics answer for `query`, once the read model includes `position`."""
-    response = await client.get(
-        "/v1/metrics/incidents",
-        params={**WINDOW, "min_position": position, **query},
-        headers=headers,
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def durations(
-    count: int, mean: float | None, median: float | None, p90: float | None
-) -> dict[str, float | None]:
-    """A duration figure as the API answers it."""
-    return {"count": count, "mean_seconds": mean, "median_seconds": median, "p90_seconds": p90}
+    return await metrics_answer(client, headers, position, WINDOW, **query)
 
 
 async def test_metrics_of_every_incident_declared_in_the_window(
