@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Final
 from uuid import UUID
 
 import asyncpg
@@ -27,6 +28,10 @@ from shared.eventstore.repository import IncidentRepository
 from shared.eventstore.store import ConcurrencyConflictError
 
 log = logging.getLogger(__name__)
+
+_CONCURRENT_STEPS: Final = 4
+"""Steps of different incidents taken at once: each waits on a few round trips to the
+database, and one process's event loop serves the API and the followers meanwhile."""
 
 
 class Pager:
@@ -74,10 +79,19 @@ class Pager:
             "SELECT incident_id, due_at FROM irm_paging WHERE due_at <= now() "
             "ORDER BY due_at LIMIT 200"
         )
-        recorded = 0
-        for r in rows:
-            recorded += await self._step(r["incident_id"], r["due_at"])
-        return recorded
+        slots = asyncio.Semaphore(_CONCURRENT_STEPS)
+
+        async def step(r: asyncpg.Record) -> int:
+            async with slots:
+                return await self._step(r["incident_id"], r["due_at"])
+
+        # Each step is one incident's own: they do not wait for each other, and one that fails
+        # does not stop the others. The first failure is raised once all are done.
+        outcomes = await asyncio.gather(*(step(r) for r in rows), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return sum(o for o in outcomes if isinstance(o, int))
 
     async def _step(self, incident_id: UUID, due_at: datetime) -> int:
         incident = await self._repository.get(incident_id)

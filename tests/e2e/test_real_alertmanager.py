@@ -23,10 +23,10 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from shared.tokens import Scope
-from tests.api.paging_helpers import checkout_service, hook, mailbox, reachable_person
+from tests.api.paging_helpers import checkout_service, reachable_person
 from tests.conftest import TokenFactory
+from tests.contact_receivers import Hook, Mailbox, hook, mailbox
 from tests.e2e.conftest import RunningServer, free_port, irm_env, start_server
-from tests.integration.test_email_contacts import Hook, Mailbox
 
 __all__ = ["hook", "mailbox"]  # the fixtures
 
