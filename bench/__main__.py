@@ -12,6 +12,7 @@ import asyncpg
 from rich.console import Console
 
 from bench import (
+    alert_to_page,
     append,
     http_commands,
     load_time,
@@ -36,6 +37,7 @@ BENCHMARKS: tuple[tuple[str, Benchmark], ...] = (
     ("projection_lag", projection_lag.run),
     ("rebuild", rebuild_rate.run),
     ("webhooks", webhook_latency.run),
+    ("alert_to_page", alert_to_page.run),
 )
 
 
