@@ -20,7 +20,7 @@ from services.notifier.settings import NotifierSettings
 from services.projector.runner import projector_running
 from services.projector.settings import ProjectorSettings
 from shared.database import Database
-from tests.api.conftest import Headers
+from tests.api.conftest import Headers, declare
 from tests.contact_receivers import hook as hook
 from tests.contact_receivers import mailbox as mailbox
 
@@ -133,8 +133,40 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, tries: int = 3
     raise AssertionError("the outcome never came")
 
 
-async def event_names(client: httpx.AsyncClient, headers: Headers, incident_id: str) -> list[str]:
-    """The incident's event types, in order."""
+async def incident_events(
+    client: httpx.AsyncClient, headers: Headers, incident_id: str
+) -> list[dict[str, Any]]:
+    """The incident's events as the API lists them, in order."""
     response = await client.get(f"/v1/incidents/{incident_id}/events", headers=headers)
     assert response.status_code == 200, response.text
-    return [e["type"] for e in response.json()["items"]]
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def event_names(client: httpx.AsyncClient, headers: Headers, incident_id: str) -> list[str]:
+    """The incident's event types, in order."""
+    return [e["type"] for e in await incident_events(client, headers, incident_id)]
+
+
+async def has_event(
+    client: httpx.AsyncClient, headers: Headers, incident_id: str, name: str
+) -> bool | None:
+    """True once the incident has an event of type `name`, else None (a probe for eventually)."""
+    return True if name in await event_names(client, headers, incident_id) else None
+
+
+async def paged_on_checkout(
+    client: httpx.AsyncClient,
+    pool: asyncpg.Pool,
+    database_url: str,
+    root: Headers,
+    declarer: Headers,
+    **service: Any,
+) -> dict[str, Any]:
+    """An incident `declarer` declared on the checkout service (made with `service`, as
+    checkout_service takes it), once a notifier, stopped then, has paged for it."""
+    await checkout_service(client, root, **service)
+    async with paging_notifier(pool, database_url):
+        incident = await declare(client, declarer, services=["checkout"])
+        await eventually(lambda: has_event(client, declarer, incident["id"], "Paged"))
+    return incident

@@ -5,7 +5,6 @@ Anyone else is refused; with no service the declarer owns it as before."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import asyncpg
@@ -17,8 +16,11 @@ from tests.api.paging_helpers import (
     checkout_service,
     event_names,
     eventually,
+    has_event,
     hook,
+    incident_events,
     mailbox,
+    paged_on_checkout,
     paging_api,
     paging_notifier,
     reachable_person,
@@ -79,7 +81,7 @@ async def test_a_page_reaches_bob_who_acknowledges_and_owns_the_incident(
 
     again = await post(client, bob, incident, "acknowledge")
     assert_problem(again, 409, "no-change")
-    events = await _events(client, bob, incident["id"])
+    events = await incident_events(client, bob, incident["id"])
     assert events[-1]["type"] == "Acknowledged"
     assert events[-1]["actor"] == "bob"
     assert events[-1]["data"]["took_ownership"] is True
@@ -100,7 +102,7 @@ async def test_without_a_catalogued_service_nobody_is_paged_and_the_declarer_own
         without = await declare(client, alice, services=[])
         uncatalogued = await declare(client, alice, services=["search"])
         paged = await declare(client, alice, services=["checkout"])
-        await eventually(lambda: _when_async(client, alice, paged["id"], lambda n: "Paged" in n))
+        await eventually(lambda: has_event(client, alice, paged["id"], "Paged"))
 
     for incident in (without, uncatalogued):
         assert await event_names(client, alice, incident["id"]) == ["Declared"]
@@ -119,10 +121,7 @@ async def test_an_ic_named_before_the_acknowledgement_keeps_command(
     bob: Headers,
 ) -> None:
     client = paging_api
-    await checkout_service(client, root)
-    async with paging_notifier(pool, database_url):
-        incident = await declare(client, alice, services=["checkout"])
-        await eventually(lambda: _when_async(client, alice, incident["id"], lambda n: "Paged" in n))
+    incident = await paged_on_checkout(client, pool, database_url, root, alice)
     named = await post(
         client, alice, incident, "roles", {"role": "incident_commander", "assignee": "dave"}
     )
@@ -148,18 +147,3 @@ def _when(condition: bool) -> Any:
         return True if condition else None
 
     return probe()
-
-
-async def _when_async(
-    client: httpx.AsyncClient, headers: Headers, incident_id: str, test: Any
-) -> bool | None:
-    return True if test(await event_names(client, headers, incident_id)) else None
-
-
-async def _events(
-    client: httpx.AsyncClient, headers: Headers, incident_id: str
-) -> list[dict[str, Any]]:
-    response = await client.get(f"/v1/incidents/{incident_id}/events", headers=headers)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = json.loads(response.text)["items"]
-    return items

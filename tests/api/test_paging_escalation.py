@@ -18,6 +18,9 @@ from tests.api.paging_helpers import (
     checkout_service,
     event_names,
     eventually,
+    has_event,
+    incident_events,
+    paged_on_checkout,
     paging_api,
     paging_notifier,
     reachable_person,
@@ -42,9 +45,9 @@ async def test_unacknowledged_pages_escalate_repeat_and_run_out(
 
     async with paging_notifier(pool, database_url):
         incident = await declare(client, alice, services=["checkout"])
-        await eventually(lambda: _has(client, alice, incident["id"], "PagingExhausted"))
+        await eventually(lambda: has_event(client, alice, incident["id"], "PagingExhausted"))
 
-    events = await _events(client, alice, incident["id"])
+    events = await incident_events(client, alice, incident["id"])
     steps = [(e["type"], _where(e)) for e in events[1:]]
     assert steps == [
         ("Paged", ("bob", 1, 1)),
@@ -78,7 +81,7 @@ async def test_an_acknowledgement_stops_the_escalation(
 
     async with paging_notifier(pool, database_url):
         incident = await declare(client, alice, services=["checkout"])
-        await eventually(lambda: _has(client, alice, incident["id"], "Paged"))
+        await eventually(lambda: has_event(client, alice, incident["id"], "Paged"))
         acknowledged = await post(client, bob, incident, "acknowledge")
         assert acknowledged.status_code == 200, acknowledged.text
         # The level's timeout passes by the database's clock; the notifier records nothing.
@@ -100,10 +103,7 @@ async def test_a_stopped_notifier_resumes_the_escalation_without_a_gap_or_a_doub
 ) -> None:
     client = paging_api
     await reachable_person(client, root, "carol", [{"type": "email", "address": "c@example.com"}])
-    await checkout_service(client, root, timeouts=(1, 1))
-    async with paging_notifier(pool, database_url):
-        incident = await declare(client, alice, services=["checkout"])
-        await eventually(lambda: _has(client, alice, incident["id"], "Paged"))
+    incident = await paged_on_checkout(client, pool, database_url, root, alice, timeouts=(1, 1))
     # Stopped after the first page; level 1 times out while no notifier runs.
     await eventually(lambda: _past_timeout(pool, incident["id"]))
 
@@ -118,10 +118,10 @@ async def test_a_stopped_notifier_resumes_the_escalation_without_a_gap_or_a_doub
     # A notifier started now finds the step taken (its follower had not seen it): it queues
     # carol's page once and goes on from level 2.
     async with paging_notifier(pool, database_url):
-        await eventually(lambda: _has(client, alice, incident["id"], "PagingExhausted"))
+        await eventually(lambda: has_event(client, alice, incident["id"], "PagingExhausted"))
         await _paging_caught_up(pool)
 
-    events = await _events(client, alice, incident["id"])
+    events = await incident_events(client, alice, incident["id"])
     assert [(e["type"], _where(e)) for e in events[1:]] == [
         ("Paged", ("bob", 1, 1)),
         ("PageEscalated", (1, 1, 2, 1)),
@@ -143,21 +143,6 @@ def _where(event: dict[str, Any]) -> tuple[Any, ...]:
             return (data["from_level"], data["from_round"], data["to_level"], data["to_round"])
         case _:
             return (data["rounds"],)
-
-
-async def _events(
-    client: httpx.AsyncClient, headers: Headers, incident_id: str
-) -> list[dict[str, Any]]:
-    response = await client.get(f"/v1/incidents/{incident_id}/events", headers=headers)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
-
-
-async def _has(
-    client: httpx.AsyncClient, headers: Headers, incident_id: str, name: str
-) -> bool | None:
-    return True if name in await event_names(client, headers, incident_id) else None
 
 
 async def _past_timeout(pool: asyncpg.Pool, incident_id: str) -> bool | None:
