@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -176,6 +177,16 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the API in-process, with its lifespan and a projector running, as
     `irm serve` runs them. Reads of read models should pass min_position=<command position>."""
+    async with api_client(api_settings, projector_settings, database_url) as http:
+        yield http
+
+
+@asynccontextmanager
+async def api_client(
+    api_settings: ApiSettings, projector_settings: ProjectorSettings, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on an API built from `api_settings`, in-process with its lifespan and a
+    projector running."""
     app = create_app(api_settings)
     async with app.router.lifespan_context(app):
         database = Database(pool=app.state.services.pool, url=database_url, embedded=False)

@@ -13,14 +13,13 @@ import asyncpg
 import httpx
 import pytest_asyncio
 
-from services.incident_api.app import create_app
 from services.incident_api.settings import ApiSettings
 from services.notifier.runner import notifier_running
 from services.notifier.settings import NotifierSettings
-from services.projector.runner import projector_running
 from services.projector.settings import ProjectorSettings
 from shared.database import Database
-from tests.api.conftest import Headers, declare
+from tests.api.conftest import Headers, declare, events_of
+from tests.conftest import api_client
 from tests.contact_receivers import hook as hook
 from tests.contact_receivers import mailbox as mailbox
 
@@ -35,13 +34,9 @@ async def paging_api(
     database_url: str, projector_settings: ProjectorSettings
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The API in-process with loopback contact webhooks allowed, and a projector running."""
-    app = create_app(ApiSettings(database_url=database_url, webhook_allowed_targets=ALLOWED))
-    async with app.router.lifespan_context(app):
-        database = Database(pool=app.state.services.pool, url=database_url, embedded=False)
-        async with projector_running(database, projector_settings):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://irm.test") as http:
-                yield http
+    settings = ApiSettings(database_url=database_url, webhook_allowed_targets=ALLOWED)
+    async with api_client(settings, projector_settings, database_url) as http:
+        yield http
 
 
 async def reachable_person(
@@ -133,19 +128,9 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, tries: int = 3
     raise AssertionError("the outcome never came")
 
 
-async def incident_events(
-    client: httpx.AsyncClient, headers: Headers, incident_id: str
-) -> list[dict[str, Any]]:
-    """The incident's events as the API lists them, in order."""
-    response = await client.get(f"/v1/incidents/{incident_id}/events", headers=headers)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
-
-
 async def event_names(client: httpx.AsyncClient, headers: Headers, incident_id: str) -> list[str]:
     """The incident's event types, in order."""
-    return [e["type"] for e in await incident_events(client, headers, incident_id)]
+    return [e["type"] for e in await events_of(client, headers, incident_id)]
 
 
 async def has_event(

@@ -11,14 +11,13 @@ import asyncpg
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from tests.api.conftest import Headers, declare, post, read
+from tests.api.conftest import Headers, declare, events_of, post, read
 from tests.api.paging_helpers import (
     checkout_service,
     event_names,
     eventually,
     has_event,
     hook,
-    incident_events,
     mailbox,
     paged_on_checkout,
     paging_api,
@@ -81,7 +80,7 @@ async def test_a_page_reaches_bob_who_acknowledges_and_owns_the_incident(
 
     again = await post(client, bob, incident, "acknowledge")
     assert_problem(again, 409, "no-change")
-    events = await incident_events(client, bob, incident["id"])
+    events = await events_of(client, bob, incident["id"])
     assert events[-1]["type"] == "Acknowledged"
     assert events[-1]["actor"] == "bob"
     assert events[-1]["data"]["took_ownership"] is True

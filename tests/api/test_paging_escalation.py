@@ -13,13 +13,12 @@ import httpx
 
 from services.notifier.pager import Pager
 from shared.eventstore.repository import IncidentRepository
-from tests.api.conftest import Headers, declare, post
+from tests.api.conftest import Headers, declare, events_of, post
 from tests.api.paging_helpers import (
     checkout_service,
     event_names,
     eventually,
     has_event,
-    incident_events,
     paged_on_checkout,
     paging_api,
     paging_notifier,
@@ -47,7 +46,7 @@ async def test_unacknowledged_pages_escalate_repeat_and_run_out(
         incident = await declare(client, alice, services=["checkout"])
         await eventually(lambda: has_event(client, alice, incident["id"], "PagingExhausted"))
 
-    events = await incident_events(client, alice, incident["id"])
+    events = await events_of(client, alice, incident["id"])
     steps = [(e["type"], _where(e)) for e in events[1:]]
     assert steps == [
         ("Paged", ("bob", 1, 1)),
@@ -121,7 +120,7 @@ async def test_a_stopped_notifier_resumes_the_escalation_without_a_gap_or_a_doub
         await eventually(lambda: has_event(client, alice, incident["id"], "PagingExhausted"))
         await _paging_caught_up(pool)
 
-    events = await incident_events(client, alice, incident["id"])
+    events = await events_of(client, alice, incident["id"])
     assert [(e["type"], _where(e)) for e in events[1:]] == [
         ("Paged", ("bob", 1, 1)),
         ("PageEscalated", (1, 1, 2, 1)),
