@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import asyncpg
 import httpx
+import pytest
 import pytest_asyncio
 
 from services.incident_api.settings import ApiSettings
@@ -37,6 +38,24 @@ async def paging_api(
     settings = ApiSettings(database_url=database_url, webhook_allowed_targets=ALLOWED)
     async with api_client(settings, projector_settings, database_url) as http:
         yield http
+
+
+class Paging(NamedTuple):
+    """What a paging test works with: the paging API's client, the database (its pool and URL,
+    for a notifier) and the admin's headers."""
+
+    client: httpx.AsyncClient
+    pool: asyncpg.Pool
+    database_url: str
+    root: Headers
+
+
+@pytest.fixture
+def paging(
+    paging_api: httpx.AsyncClient, pool: asyncpg.Pool, database_url: str, root: Headers
+) -> Paging:
+    """The paging API with its database and the admin's headers."""
+    return Paging(paging_api, pool, database_url, root)
 
 
 async def reachable_person(

@@ -8,35 +8,31 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
-import httpx
-
 from tests.api.conftest import Headers, declare, post
 from tests.api.paging_helpers import (
+    Paging,
     event_names,
     eventually,
     hook,
     mailbox,
+    paging,
     paging_api,
     paging_notifier,
     reachable_person,
 )
 from tests.integration.test_email_contacts import Hook, Mailbox
 
-__all__ = ["hook", "mailbox", "paging_api"]  # the fixtures
+__all__ = ["hook", "mailbox", "paging", "paging_api"]  # the fixtures
 
 
 async def test_the_ic_going_off_call_is_told_to_hand_over_and_does(
-    paging_api: httpx.AsyncClient,
-    pool: asyncpg.Pool,
-    database_url: str,
-    root: Headers,
+    paging: Paging,
     alice: Headers,
     bob: Headers,
     hook: tuple[Hook, str],
     mailbox: tuple[Mailbox, int],
 ) -> None:
-    client = paging_api
+    client, pool, database_url, root = paging
     seen, url = hook
     box, smtp_port = mailbox
     await reachable_person(client, root, "bob", [{"type": "webhook", "url": url}])

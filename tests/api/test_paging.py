@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-import httpx
 from standardwebhooks.webhooks import Webhook
 
 from tests.api.conftest import Headers, declare, events_of, post, read
 from tests.api.paging_helpers import (
+    Paging,
     checkout_service,
     event_names,
     eventually,
@@ -20,6 +20,7 @@ from tests.api.paging_helpers import (
     hook,
     mailbox,
     paged_on_checkout,
+    paging,
     paging_api,
     paging_notifier,
     reachable_person,
@@ -27,21 +28,18 @@ from tests.api.paging_helpers import (
 from tests.integration.test_email_contacts import Hook, Mailbox
 from tests.problems import assert_problem
 
-__all__ = ["hook", "mailbox", "paging_api"]  # the fixtures
+__all__ = ["hook", "mailbox", "paging", "paging_api"]  # the fixtures
 
 
 async def test_a_page_reaches_bob_who_acknowledges_and_owns_the_incident(
-    paging_api: httpx.AsyncClient,
-    pool: asyncpg.Pool,
-    database_url: str,
-    root: Headers,
+    paging: Paging,
     alice: Headers,
     bob: Headers,
     dave: Headers,
     hook: tuple[Hook, str],
     mailbox: tuple[Mailbox, int],
 ) -> None:
-    client = paging_api
+    client, pool, database_url, root = paging
     seen, url = hook
     box, smtp_port = mailbox
     webhook, _ = await reachable_person(
@@ -88,14 +86,11 @@ async def test_a_page_reaches_bob_who_acknowledges_and_owns_the_incident(
 
 
 async def test_without_a_catalogued_service_nobody_is_paged_and_the_declarer_owns_it(
-    paging_api: httpx.AsyncClient,
-    pool: asyncpg.Pool,
-    database_url: str,
-    root: Headers,
+    paging: Paging,
     alice: Headers,
     bob: Headers,
 ) -> None:
-    client = paging_api
+    client, pool, database_url, root = paging
     await checkout_service(client, root)
     async with paging_notifier(pool, database_url):
         without = await declare(client, alice, services=[])
@@ -112,14 +107,11 @@ async def test_without_a_catalogued_service_nobody_is_paged_and_the_declarer_own
 
 
 async def test_an_ic_named_before_the_acknowledgement_keeps_command(
-    paging_api: httpx.AsyncClient,
-    pool: asyncpg.Pool,
-    database_url: str,
-    root: Headers,
+    paging: Paging,
     alice: Headers,
     bob: Headers,
 ) -> None:
-    client = paging_api
+    client, pool, database_url, root = paging
     incident = await paged_on_checkout(client, pool, database_url, root, alice)
     named = await post(
         client, alice, incident, "roles", {"role": "incident_commander", "assignee": "dave"}

@@ -9,37 +9,35 @@ import asyncio
 from typing import Any
 
 import asyncpg
-import httpx
 
 from services.notifier.pager import Pager
 from shared.eventstore.repository import IncidentRepository
 from tests.api.conftest import Headers, declare, events_of, post
 from tests.api.paging_helpers import (
+    Paging,
     checkout_service,
     event_names,
     eventually,
     has_event,
     paged_on_checkout,
+    paging,
     paging_api,
     paging_notifier,
     reachable_person,
 )
 from tests.problems import assert_problem
 
-__all__ = ["paging_api"]  # the fixture
+__all__ = ["paging", "paging_api"]  # the fixtures
 
 STEPS = ["Paged", "PageEscalated", "Paged"]
 
 
 async def test_unacknowledged_pages_escalate_repeat_and_run_out(
-    paging_api: httpx.AsyncClient,
-    pool: asyncpg.Pool,
-    database_url: str,
-    root: Headers,
+    paging: Paging,
     alice: Headers,
     bob: Headers,
 ) -> None:
-    client = paging_api
+    client, pool, database_url, root = paging
     await checkout_service(client, root, timeouts=(1, 1), repeat=1)
 
     async with paging_notifier(pool, database_url):
@@ -67,15 +65,12 @@ async def test_unacknowledged_pages_escalate_repeat_and_run_out(
 
 
 async def test_an_acknowledgement_stops_the_escalation(
-    paging_api: httpx.AsyncClient,
-    pool: asyncpg.Pool,
-    database_url: str,
-    root: Headers,
+    paging: Paging,
     alice: Headers,
     bob: Headers,
     dave: Headers,
 ) -> None:
-    client = paging_api
+    client, pool, database_url, root = paging
     await checkout_service(client, root, timeouts=(1, 1))
 
     async with paging_notifier(pool, database_url):
@@ -93,14 +88,11 @@ async def test_an_acknowledgement_stops_the_escalation(
 
 
 async def test_a_stopped_notifier_resumes_the_escalation_without_a_gap_or_a_double(
-    paging_api: httpx.AsyncClient,
-    pool: asyncpg.Pool,
-    database_url: str,
+    paging: Paging,
     repository: IncidentRepository,
-    root: Headers,
     alice: Headers,
 ) -> None:
-    client = paging_api
+    client, pool, database_url, root = paging
     await reachable_person(client, root, "carol", [{"type": "email", "address": "c@example.com"}])
     incident = await paged_on_checkout(client, pool, database_url, root, alice, timeouts=(1, 1))
     # Stopped after the first page; level 1 times out while no notifier runs.
