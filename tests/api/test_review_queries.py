@@ -15,6 +15,7 @@ from shared.domain.incident import Incident
 from shared.domain.values import Actor
 from shared.eventstore.store import EventStore
 from tests.api.conftest import Headers, assert_problem, declare
+from tests.integration.projector.metrics_answers import NO_FOLLOW_UPS
 
 ALICE, DAVE, ERIN = Actor("alice"), Actor("dave"), Actor("erin")
 
@@ -347,15 +348,6 @@ async def test_metrics_of_an_empty_window_have_empty_review_figures(
 
     metrics = response.json()
     assert metrics["reviews_pending"] == 0
-    assert metrics["follow_ups"] == {
-        "total": 0,
-        "completed": 0,
-        "completed_on_time": 0,
-        "on_time_ratio": None,
-        "open": 0,
-        "overdue": 0,
-        "median_days_to_complete": None,
-        "cancelled": 0,
-    }
+    assert metrics["follow_ups"] == NO_FOLLOW_UPS
     assert metrics["by_service"] == {}
     assert set(metrics["by_factor_category"].values()) == {0}
