@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from services.notifier.runner import ONCE_ONLY
+from shared.active_standby import CHECK_S, CHECK_TIMEOUT_S
 from shared.eventstore.store import EventStore
 from shared.webhooks.message import message_id
 from tests.integration.notifier.conftest import (
@@ -78,7 +79,13 @@ async def test_one_notifier_holds_the_once_only_work_and_another_takes_it_when_i
         while sum(f"{ONCE_ONLY} active" in r.getMessage() for r in caplog.records) < 2:
             assert time.monotonic() < give_up, "nobody took the once-only lock again"
             await asyncio.sleep(0.05)
-        assert any(f"{ONCE_ONLY} lost its lock" in r.getMessage() for r in caplog.records)
+        # The standby may take the lock before the old holder's next connection check (every
+        # CHECK_S) notices that its session ended: wait for that line too, within the check's
+        # own time-out, instead of reading the log at the instant of the takeover.
+        give_up = time.monotonic() + CHECK_S + CHECK_TIMEOUT_S
+        while not any(f"{ONCE_ONLY} lost its lock" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < give_up, "the old holder never noticed it lost its lock"
+            await asyncio.sleep(0.05)
 
         await post_internal(client, alice, incident_id, 5)
         log = await store.read_log(after=0, limit=1_000)
