@@ -53,7 +53,9 @@ from shared.eventstore.store import EventStore
 TARGET_RATE = 200
 INCIDENTS = 10
 WEBHOOK_TIMEOUT_S = 1.0
-TARGET_P99_MS = 25.0
+# Issue 15's target: p99 within 2x the bare transport's in the same run, every delivery arrived
+# (it replaced an absolute 25 ms, which the bare transport itself misses on a slower machine).
+TARGET_BARE_RATIO = 2.0
 TARGET_DEAD_RATIO = 1.2
 
 
@@ -220,8 +222,8 @@ def healthy_row(rate: int, ours: Deliveries, baseline: Deliveries) -> Row:
     """Ten healthy subscribers, against httpx straight to the receiver."""
     mine, theirs = ours.summary, baseline.summary
     target, holds = goal(
-        f"p99 ≤ {TARGET_P99_MS:g} ms",
-        ours.complete and mine.p99_ms <= TARGET_P99_MS,
+        f"p99 ≤ {TARGET_BARE_RATIO:g} x bare, all arrived",
+        ours.complete and mine.p99_ms <= TARGET_BARE_RATIO * theirs.p99_ms,
         applies=rate == TARGET_RATE,
     )
     return Row(
