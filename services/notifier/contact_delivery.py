@@ -1,16 +1,19 @@
 """Send a notice to a person's contact methods: a signed webhook or an email.
 
-A webhook goes through the notifier's guarded transport (the URL guard checks every address
-the host resolves to, at connection time) and is signed per Standard Webhooks with the
-method's own secret; its body is a CloudEvents 1.0 JSON event. An email goes to the SMTP
-server of IRM_SMTP_URL through aiosmtplib. Each send is one attempt within the contact
-timeout, and its outcome says what happened; nothing here raises for a receiver's failure.
+A webhook goes through the notifier's per-origin pools (`origin_pools.OriginSenders`, one pool
+per contact method and origin, the same classes the subscriptions' deliveries use, so the URL
+guard checks every address the host resolves to at connection time) and is signed per Standard
+Webhooks with the method's own secret; its body is a CloudEvents 1.0 JSON event. An email
+goes to the SMTP server of IRM_SMTP_URL through aiosmtplib. Each send is one attempt within
+the contact timeout, and its outcome says what happened; nothing here raises for a receiver's
+failure.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -19,11 +22,10 @@ from typing import Any, Final, Self
 from uuid import UUID
 
 import aiosmtplib
-import httpx
 import orjson
 
 from services.notifier.contact_settings import ContactSettings
-from services.notifier.guarded_transport import GuardedTransport
+from services.notifier.origin_pools import IDLE_CLOSE_SECONDS, OriginSenders, SendFailedError
 from shared.oncall.contacts import Reachable
 from shared.webhooks.message import CONTENT_TYPE, TYPE_PREFIX, TYPE_VERSION, sign
 from shared.webhooks.url_guard import UnsafeUrlError, check_url
@@ -31,6 +33,7 @@ from shared.webhooks.url_guard import UnsafeUrlError, check_url
 log = logging.getLogger(__name__)
 
 SOURCE: Final = "/irm/people"
+CONNECTIONS_PER_METHOD: Final = 16  # pages of many incidents may go to one method at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,22 +76,21 @@ class Sent:
 
 
 class ContactSender:
-    """Sends notices to contact methods; one HTTP connection pool for every webhook."""
+    """Sends notices to contact methods; webhooks through one guarded pool per method and
+    origin: `webhooks` when given (the notifier's choice of HTTP client), else aiohttp's."""
 
-    def __init__(self, settings: ContactSettings) -> None:
+    def __init__(self, settings: ContactSettings, webhooks: OriginSenders | None = None) -> None:
         self._settings = settings
         self._allowlist = settings.allowlist()
-        self._http = httpx.AsyncClient(
-            transport=GuardedTransport(self._allowlist, limits=httpx.Limits(max_connections=16)),
-            timeout=settings.contact_timeout,
-            follow_redirects=False,
-        )
+        self._webhooks = contact_pools(settings) if webhooks is None else webhooks
+        self._sending: dict[UUID, int] = {}
+        self._swept = time.monotonic()
 
     async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self._http.aclose()
+        await self._webhooks.aclose()
 
     async def send(self, method: Reachable, notice: Notice) -> Sent:
         """Send `notice` to one contact method, once."""
@@ -110,17 +112,30 @@ class ContactSender:
             "webhook-signature": sign(notice.id, timestamp, body, [method.secret or ""]),
             "user-agent": "irm-notifier/0.1",
         }
+        self._sending[method.id] = self._sending.get(method.id, 0) + 1
         try:
             async with asyncio.timeout(self._settings.contact_timeout):
                 await check_url(method.target, self._allowlist)
-                response = await self._http.post(method.target, content=body, headers=headers)
+                answer = await self._webhooks.post(method.id, method.target, body, headers)
         except UnsafeUrlError as error:
             return False, f"refused by the URL guard: {error}"
-        except (TimeoutError, httpx.TimeoutException):
+        except TimeoutError:
             return False, "timed out"
-        except httpx.HTTPError as error:
-            return False, f"{type(error).__name__}: {error}"
-        return 200 <= response.status_code < 300, f"HTTP {response.status_code}"
+        except SendFailedError as error:
+            return False, str(error)
+        finally:
+            self._sending[method.id] -= 1
+            if not self._sending[method.id]:
+                del self._sending[method.id]
+            await self._close_idle()
+        return 200 <= answer.status_code < 300, f"HTTP {answer.status_code}"
+
+    async def _close_idle(self) -> None:
+        """Now and then, close the pools of methods not paged for a while (a method removed
+        or moved to another URL does not keep its connections)."""
+        if time.monotonic() - self._swept >= IDLE_CLOSE_SECONDS / 2:
+            self._swept = time.monotonic()
+            await self._webhooks.close_idle(set(self._sending))
 
     async def _email(self, method: Reachable, notice: Notice) -> tuple[bool, str]:
         server = self._settings.smtp()
@@ -147,3 +162,14 @@ class ContactSender:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             return False, f"{type(error).__name__}: {error}"
         return True, f"accepted by {server.host}:{server.port}"
+
+
+def contact_pools(settings: ContactSettings) -> OriginSenders:
+    """Per-method pools on aiohttp, for a sender not given the notifier's."""
+    from services.notifier.aiohttp_pools import AiohttpOriginClients  # only when used
+
+    return AiohttpOriginClients(
+        settings.allowlist(),
+        connections=CONNECTIONS_PER_METHOD,
+        timeout=settings.contact_timeout,
+    )

@@ -12,7 +12,7 @@ import asyncpg
 import orjson
 
 from shared.domain.paging import Position, next_position
-from shared.oncall.events import EscalationPolicyCreated, schedule_versions
+from shared.oncall.events import EscalationPolicyCreated, decode, schedule_versions
 from shared.oncall.history import ScheduleHistory
 from shared.oncall.store import read_stream
 
@@ -42,16 +42,21 @@ class NextPage:
 
 async def service_policy(conn: asyncpg.Pool | asyncpg.Connection, service: str) -> Policy | None:
     """The escalation policy of the catalogue's service named `service`, or None (no such
-    service, or it has no policy)."""
-    data = await conn.fetchval(
-        "SELECT data::text FROM irm_oncall_events "
-        "WHERE stream_type = 'service' AND version = 1 AND data ->> 'name' = $1",
+    service, or it has no policy); one query, as the pager asks this for every new incident."""
+    row = await conn.fetchrow(
+        "SELECT s.data ->> 'escalation_policy' AS policy_id, p.type, p.data::text AS data "
+        "FROM irm_oncall_events s JOIN irm_oncall_events p "
+        "ON p.stream_id = (s.data ->> 'escalation_policy')::uuid "
+        "AND p.stream_type = 'escalation_policy' AND p.version = 1 "
+        "WHERE s.stream_type = 'service' AND s.version = 1 AND s.data ->> 'name' = $1",
         service,
     )
-    if data is None:
+    if row is None:
         return None
-    policy_id = orjson.loads(data).get("escalation_policy")
-    return None if policy_id is None else await load_policy(conn, policy_id)
+    event = decode(row["type"], orjson.loads(row["data"]))
+    if not isinstance(event, EscalationPolicyCreated):
+        return None
+    return Policy(row["policy_id"], event.name, event.repeat, event.levels)
 
 
 async def load_policy(conn: asyncpg.Pool | asyncpg.Connection, policy_id: str) -> Policy | None:

@@ -13,7 +13,7 @@ import asyncio
 from contextlib import AbstractAsyncContextManager
 from typing import Final
 
-from services.notifier.contact_delivery import ContactSender
+from services.notifier.contact_delivery import CONNECTIONS_PER_METHOD, ContactSender
 from services.notifier.enqueuer import Enqueuer
 from services.notifier.handovers import HandoverScan
 from services.notifier.origin_pools import OriginClients, OriginSenders
@@ -61,7 +61,13 @@ async def run_notifier(database: Database, settings: NotifierSettings) -> None:
     handovers = HandoverScan(database.pool, repository, scan_seconds=settings.paging_scan_seconds)
 
     async def once_only() -> None:
-        async with ContactSender(settings) as contacts, asyncio.TaskGroup() as group:
+        contact_pools = origin_senders(
+            settings, connections=CONNECTIONS_PER_METHOD, timeout=settings.contact_timeout
+        )
+        async with (
+            ContactSender(settings, contact_pools) as contacts,
+            asyncio.TaskGroup() as group,
+        ):
             pages = PageSender(
                 database.pool,
                 contacts,
@@ -115,21 +121,20 @@ async def run_notifier(database: Database, settings: NotifierSettings) -> None:
         await clients.aclose()
 
 
-def origin_senders(settings: NotifierSettings) -> OriginSenders:
-    """The notifier's per-origin pools, on the HTTP client the settings name."""
+def origin_senders(
+    settings: NotifierSettings, *, connections: int | None = None, timeout: float | None = None
+) -> OriginSenders:
+    """Per-origin pools on the HTTP client the settings name: by default sized and timed for
+    the subscriptions' deliveries; the contact methods' pages get their own."""
+    if connections is None:
+        connections = settings.webhook_max_in_flight_per_subscription
+    if timeout is None:
+        timeout = settings.webhook_timeout
     if settings.webhook_http_client == "aiohttp":
         from services.notifier.aiohttp_pools import AiohttpOriginClients  # only when chosen
 
-        return AiohttpOriginClients(
-            settings.allowlist(),
-            connections=settings.webhook_max_in_flight_per_subscription,
-            timeout=settings.webhook_timeout,
-        )
-    return OriginClients(
-        settings.allowlist(),
-        connections=settings.webhook_max_in_flight_per_subscription,
-        timeout=settings.webhook_timeout,
-    )
+        return AiohttpOriginClients(settings.allowlist(), connections=connections, timeout=timeout)
+    return OriginClients(settings.allowlist(), connections=connections, timeout=timeout)
 
 
 def notifier_running(
