@@ -8,7 +8,6 @@ the stored payload. What irm needs and does not find is a `MalformedPayloadError
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
@@ -151,21 +150,11 @@ def _validated(model: type[_Model], body: bytes) -> _Model:
         return model.model_validate(data)
     except ValidationError as invalid:
         errors = [
-            {"field": _printable(e["loc"]), "message": e["msg"], "code": e["type"]}
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "code": e["type"]}
             for e in invalid.errors(include_url=False)
         ]
         where = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors[:5])
         raise MalformedPayloadError(where, errors) from None
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _printable(loc: tuple[int | str, ...]) -> str:
-    """Where an error is, with a label name's control characters written as escapes: the error
-    is stored (jsonb, which holds no NUL) and answered."""
-    field = ".".join(str(part) for part in loc)
-    return _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", field)
 
 
 def _group(key: str, status: str, alerts: Sequence[_AlertIn], url: str | None) -> AlertGroup:

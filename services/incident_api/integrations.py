@@ -19,6 +19,7 @@ import asyncpg
 import orjson
 
 from services.incident_api.alert_routing import RoutingRule
+from shared.readmodels.tables import storable
 from shared.tokens import hash_token
 
 KEY_PREFIX: Final = "irmi_"
@@ -121,14 +122,16 @@ async def receive(
 async def finish(
     pool: asyncpg.Pool, delivery_id: int, outcome: str, detail: dict[str, Any]
 ) -> None:
-    """Write what became of a delivery."""
+    """Write what became of a delivery. Its detail may quote what the sender wrote (a label, a
+    field's path), so it goes through `storable`, as every text a follower writes does: jsonb
+    holds no NUL; the payload itself is kept as it arrived."""
     await pool.execute(
         """UPDATE irm_alert_deliveries
            SET outcome = $2, detail = $3::jsonb, processed_at = clock_timestamp()
            WHERE id = $1""",
         delivery_id,
         outcome,
-        orjson.dumps(detail).decode(),
+        orjson.dumps(storable(detail)).decode(),
     )
 
 

@@ -26,6 +26,10 @@ def firing_with(**changes: str) -> dict[str, Any]:
         body["groupKey"] = changes["group_key"]
     if "label" in changes:
         body["alerts"][0]["labels"]["instance"] = changes["label"]
+    if "service" in changes:
+        for alert in body["alerts"]:
+            alert["labels"]["service"] = changes["service"]
+        body["commonLabels"]["service"] = changes["service"]
     if "summary" in changes:
         body["alerts"][0]["annotations"]["summary"] = changes["summary"]
     return body
@@ -48,7 +52,7 @@ async def test_a_rule_with_a_control_character_is_refused_naming_it(
     assert (await client.get("/v1/integrations", headers=root)).json()["items"] == []
 
 
-@pytest.mark.parametrize("field", ["group_key", "label", "summary", "bad_label"])
+@pytest.mark.parametrize("field", ["group_key", "label", "summary", "bad_label", "service"])
 async def test_a_notification_with_a_nul_never_answers_500_and_is_kept(
     client: httpx.AsyncClient, root: Headers, field: str
 ) -> None:
